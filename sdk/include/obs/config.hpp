@@ -1,0 +1,74 @@
+#pragma once
+// Everything init() needs. Config::from_env() reads the standard variables
+// (see docs/configuration.md); every field can also be set in code.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "obs/export.hpp"
+#include "obs/level.hpp"
+#include "obs/log_backend.hpp"
+#include "obs/log_format.hpp"
+#include "obs/metrics_backend.hpp"
+
+namespace obs {
+
+struct OBS_API Config {
+  std::string service_name = "unknown_service";
+  std::string environment = "development";
+  std::string version;
+
+  log::Level log_level = log::Level::Info;
+  LogFormat log_format = LogFormat::Text;
+  bool console_logs = true;  // the built-in console backend
+  std::size_t log_queue_capacity = 16384;
+  std::size_t log_batch_size = 512;
+
+  bool prometheus = true;  // the built-in Prometheus backend, served at /metrics
+  bool process_metrics = true;
+  std::size_t metric_series_limit = 2000;
+
+  bool admin_server = true;  // /metrics, /health, /health/ready
+  std::string admin_bind_address = "0.0.0.0";
+  std::uint16_t admin_port = 9568;  // 0 picks a free port (see Sdk::admin_port)
+
+  bool disabled = false;  // OTEL_SDK_DISABLED: init() starts nothing
+
+  std::vector<std::shared_ptr<LogBackend>> log_backends;          // in addition to the built-in ones
+  std::vector<std::shared_ptr<MetricsBackend>> metrics_backends;  // likewise
+
+  // Receives the SDK's own error messages (default: one line on stderr).
+  std::function<void(std::string_view)> error_handler;
+
+  // Problems found while reading the environment; init() reports them too.
+  std::vector<std::string> errors;
+
+  using EnvLookup = std::function<const char*(const char*)>;
+  static Config from_env();
+  static Config from_env(const EnvLookup& getenv);
+
+  Config& service(std::string v) { service_name = std::move(v); return *this; }
+  Config& env(std::string v) { environment = std::move(v); return *this; }
+  Config& service_version(std::string v) { version = std::move(v); return *this; }
+  Config& level(log::Level v) { log_level = v; return *this; }
+  Config& format(LogFormat v) { log_format = v; return *this; }
+  Config& console(bool on) { console_logs = on; return *this; }
+  Config& with_prometheus(bool on) { prometheus = on; return *this; }
+  Config& admin(bool on) { admin_server = on; return *this; }
+  Config& admin_address(std::string address, std::uint16_t port) {
+    admin_bind_address = std::move(address);
+    admin_port = port;
+    return *this;
+  }
+  Config& series_limit(std::size_t v) { metric_series_limit = v; return *this; }
+  Config& add_log_backend(std::shared_ptr<LogBackend> b) { log_backends.push_back(std::move(b)); return *this; }
+  Config& add_metrics_backend(std::shared_ptr<MetricsBackend> b) { metrics_backends.push_back(std::move(b)); return *this; }
+  Config& on_error(std::function<void(std::string_view)> handler) { error_handler = std::move(handler); return *this; }
+};
+
+}  // namespace obs

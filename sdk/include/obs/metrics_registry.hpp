@@ -1,0 +1,67 @@
+#pragma once
+// The in-process store of every metric. The facade and the bound handles
+// write into it; backends read snapshots of it. The global instance backs
+// obs::metric and obs::counter/gauge/histogram; separate instances keep
+// tests isolated.
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "obs/export.hpp"
+#include "obs/instruments.hpp"
+#include "obs/metrics_snapshot.hpp"
+#include "obs/tags.hpp"
+
+namespace obs {
+
+class OBS_API MetricsRegistry {
+ public:
+  MetricsRegistry();
+  ~MetricsRegistry();
+  MetricsRegistry(const MetricsRegistry&) = delete;
+  MetricsRegistry& operator=(const MetricsRegistry&) = delete;
+
+  // The process-wide registry. Never destroyed, so handles stay valid in
+  // static destructors.
+  static MetricsRegistry& global();
+
+  CounterFamily counter(std::string_view name, std::span<const std::string_view> label_keys,
+                        const MetricOptions& options = {});
+  GaugeFamily gauge(std::string_view name, std::span<const std::string_view> label_keys,
+                    const MetricOptions& options = {});
+  HistogramFamily histogram(std::string_view name, std::span<const std::string_view> label_keys,
+                            const MetricOptions& options = {});
+
+  // The facade: find or register the family from the name and the tag keys.
+  // Rejected measurements are counted in obs_metric_rejected_total.
+  void increment(std::string_view name, double value, Tags tags);
+  void set_gauge(std::string_view name, double value, Tags tags);
+  void observe(std::string_view name, double value, Tags tags);
+
+  // Families computed when a snapshot is taken (process metrics, say).
+  using Collector = std::function<void(std::vector<MetricFamilySnapshot>&)>;
+  void add_collector(Collector collector);
+
+  MetricsSnapshot snapshot() const;
+
+  // Limit for families registered from now on without their own limit.
+  void set_default_series_limit(std::size_t limit);
+  std::size_t default_series_limit() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Canonical form of a metric or label name: dots become underscores.
+// Returns an empty string and sets `error` when the result is not a valid
+// Prometheus name (metric: [a-zA-Z_:][a-zA-Z0-9_:]*, label: [a-zA-Z_][a-zA-Z0-9_]*,
+// not starting with "__").
+OBS_API std::string canonical_metric_name(std::string_view name, std::string& error);
+OBS_API std::string canonical_label_name(std::string_view name, std::string& error);
+
+}  // namespace obs

@@ -1,0 +1,12 @@
+#pragma once
+// Everything an instrumented service needs.
+#include "obs/config.hpp"
+#include "obs/fields.hpp"
+#include "obs/health.hpp"
+#include "obs/instruments.hpp"
+#include "obs/level.hpp"
+#include "obs/log.hpp"
+#include "obs/metric.hpp"
+#include "obs/sdk.hpp"
+#include "obs/tags.hpp"
+#include "obs/version.hpp"

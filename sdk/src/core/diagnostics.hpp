@@ -1,0 +1,14 @@
+#pragma once
+// The SDK's own error channel. Messages go to the configured handler (or
+// stderr), never through the log pipeline, so a broken pipeline can still
+// report itself. Repeats of the same problem are rate-limited per key.
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace obs::internal {
+
+void report_error(std::string_view key, std::string_view message);
+void set_error_handler(std::function<void(std::string_view)> handler);
+
+}  // namespace obs::internal

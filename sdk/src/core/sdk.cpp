@@ -1,0 +1,303 @@
+// obs::init: builds the pipelines and backends from a Config and ties them
+// to the handle's lifetime.
+#include "obs/sdk.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <climits>
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/diagnostics.hpp"
+#include "http/admin_server.hpp"
+#include "log/log_channel.hpp"
+#include "log/log_pipeline.hpp"
+#include "metrics/process_metrics.hpp"
+#include "obs/backends/console.hpp"
+#include "obs/backends/prometheus.hpp"
+#include "obs/log.hpp"
+#include "obs/metrics_registry.hpp"
+#include "obs/version.hpp"
+
+namespace obs {
+namespace {
+
+std::atomic<bool> g_active{false};
+
+std::string host_name() {
+  char buf[HOST_NAME_MAX + 1] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string what(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+// Calls write() on push backends at their interval, on one thread.
+class MetricsPusher {
+ public:
+  MetricsPusher(std::vector<std::shared_ptr<MetricsBackend>> backends, MetricsProducer producer)
+      : backends_(std::move(backends)), producer_(std::move(producer)) {}
+  ~MetricsPusher() { stop(); }
+
+  void start() {
+    bool any = false;
+    for (auto& b : backends_) any = any || b->export_interval().count() > 0;
+    if (any) thread_ = std::thread([this] { run(); });
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  // Pushes a final snapshot to every push backend now.
+  void push_all() {
+    auto snapshot = producer_();
+    for (auto& b : backends_)
+      if (b->export_interval().count() > 0) write(*b, snapshot);
+  }
+
+ private:
+  void run() {
+    using Clock = std::chrono::steady_clock;
+    std::vector<Clock::time_point> due(backends_.size(), Clock::now());
+    for (std::size_t i = 0; i < backends_.size(); ++i) due[i] += backends_[i]->export_interval();
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      auto next = Clock::time_point::max();
+      for (std::size_t i = 0; i < backends_.size(); ++i)
+        if (backends_[i]->export_interval().count() > 0) next = std::min(next, due[i]);
+      wake_.wait_until(lock, next, [&] { return stop_; });
+      if (stop_) break;
+      lock.unlock();
+      const auto now = Clock::now();
+      std::optional<MetricsSnapshot> snapshot;
+      for (std::size_t i = 0; i < backends_.size(); ++i) {
+        if (backends_[i]->export_interval().count() <= 0 || due[i] > now) continue;
+        if (!snapshot) snapshot = producer_();
+        write(*backends_[i], *snapshot);
+        due[i] = now + backends_[i]->export_interval();
+      }
+      lock.lock();
+    }
+  }
+  static void write(MetricsBackend& b, const MetricsSnapshot& s) {
+    try {
+      b.write(s);
+    } catch (...) {
+      internal::report_error("metrics-write-" + std::string(b.name()),
+                             "metrics backend '" + std::string(b.name()) + "' failed: " + what(std::current_exception()));
+    }
+  }
+
+  std::vector<std::shared_ptr<MetricsBackend>> backends_;
+  MetricsProducer producer_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+struct Sdk::State {
+  Config config;
+  Resource resource;
+  std::vector<std::string> errors;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::shared_ptr<internal::LogQueue> log_queue;
+  std::unique_ptr<internal::LogPipeline> log_pipeline;
+  std::vector<std::shared_ptr<MetricsBackend>> metrics_backends;
+  std::unique_ptr<MetricsPusher> pusher;
+  std::unique_ptr<internal::AdminServer> admin;
+  std::mutex shutdown_mutex;
+  bool owns_global = false;
+  bool stopped = false;
+
+  void error(std::string message) {
+    internal::report_error("init:" + message.substr(0, 60), message);
+    errors.push_back(std::move(message));
+  }
+};
+
+Sdk::Sdk() : state_(std::make_shared<State>()) { state_->stopped = true; }
+Sdk::Sdk(std::shared_ptr<State> state) : state_(std::move(state)) {}
+Sdk::Sdk(Sdk&&) noexcept = default;
+Sdk& Sdk::operator=(Sdk&& other) noexcept {
+  if (this != &other) {
+    shutdown();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+Sdk::~Sdk() { shutdown(); }
+
+bool Sdk::ok() const { return state_ && state_->errors.empty(); }
+
+const std::vector<std::string>& Sdk::errors() const {
+  static const std::vector<std::string> none;
+  return state_ ? state_->errors : none;
+}
+
+std::uint16_t Sdk::admin_port() const { return state_ && state_->admin ? state_->admin->port() : 0; }
+
+const Resource& Sdk::resource() const {
+  static const Resource empty;
+  return state_ ? state_->resource : empty;
+}
+
+bool Sdk::flush(std::chrono::milliseconds timeout) {
+  if (!state_) return true;
+  std::lock_guard lock(state_->shutdown_mutex);
+  if (state_->stopped) return true;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool ok = state_->log_pipeline ? state_->log_pipeline->flush(deadline) : true;
+  if (state_->pusher) state_->pusher->push_all();
+  for (auto& b : state_->metrics_backends) {
+    try {
+      b->flush();
+    } catch (...) {
+      internal::report_error("metrics-flush", "metrics backend '" + std::string(b->name()) +
+                                                  "' failed to flush: " + what(std::current_exception()));
+    }
+  }
+  return ok && std::chrono::steady_clock::now() <= deadline;
+}
+
+void Sdk::shutdown(std::chrono::milliseconds timeout) {
+  if (!state_) return;
+  std::lock_guard lock(state_->shutdown_mutex);
+  State& s = *state_;
+  if (s.stopped) return;
+  s.stopped = true;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (s.admin) s.admin->stop();
+  internal::route_logs(nullptr);
+  if (s.log_pipeline) s.log_pipeline->shutdown(deadline);
+  if (s.pusher) {
+    s.pusher->stop();
+    s.pusher->push_all();
+  }
+  for (auto& b : s.metrics_backends) {
+    try {
+      b->flush();
+      b->shutdown();
+    } catch (...) {
+      internal::report_error("metrics-shutdown", "metrics backend '" + std::string(b->name()) +
+                                                     "' failed to shut down: " + what(std::current_exception()));
+    }
+  }
+  if (s.owns_global) g_active.store(false);
+}
+
+Sdk init(Config config) {
+  auto state = std::make_shared<Sdk::State>();
+  Sdk::State& s = *state;
+  if (config.error_handler) internal::set_error_handler(config.error_handler);
+  s.errors = config.errors;
+  for (const auto& e : config.errors) internal::report_error("config:" + e.substr(0, 40), e);
+
+  s.resource.service = config.service_name;
+  s.resource.environment = config.environment;
+  s.resource.version = config.version;
+  s.resource.host = host_name();
+  s.resource.pid = static_cast<long>(::getpid());
+
+  if (config.disabled) {
+    s.stopped = true;
+    s.config = std::move(config);
+    return Sdk(state);
+  }
+  if (g_active.exchange(true)) {
+    s.error("obs::init called while another obs::Sdk is running; shut that one down first. Nothing was started.");
+    s.stopped = true;
+    return Sdk(state);
+  }
+  s.owns_global = true;
+
+  try {
+    auto& registry = MetricsRegistry::global();
+    registry.set_default_series_limit(config.metric_series_limit);
+    static std::once_flag process_metrics_once;
+    if (config.process_metrics) std::call_once(process_metrics_once, [&] { internal::add_process_metrics(registry); });
+
+    // Logs
+    std::vector<std::shared_ptr<LogBackend>> log_backends;
+    if (config.console_logs) log_backends.push_back(std::make_shared<ConsoleLogBackend>(config.log_format));
+    for (auto& b : config.log_backends)
+      if (b) log_backends.push_back(b);
+    log::set_level(config.log_level);
+    if (!log_backends.empty()) {
+      s.log_queue = internal::log_queue(config.log_queue_capacity);
+      s.log_pipeline = std::make_unique<internal::LogPipeline>(s.log_queue, s.resource, std::move(log_backends),
+                                                               config.log_batch_size);
+      s.log_pipeline->start();
+      internal::route_logs(s.log_queue.get());
+    }
+
+    // Metrics
+    std::shared_ptr<PrometheusBackend> prometheus;
+    if (config.prometheus) {
+      prometheus = std::make_shared<PrometheusBackend>();
+      s.metrics_backends.push_back(prometheus);
+    }
+    for (auto& b : config.metrics_backends)
+      if (b) s.metrics_backends.push_back(b);
+    MetricsProducer producer = [&registry] { return registry.snapshot(); };
+    for (auto& b : s.metrics_backends) {
+      try {
+        b->attach(s.resource, producer);
+      } catch (...) {
+        s.error("metrics backend '" + std::string(b->name()) + "' failed to start: " + what(std::current_exception()));
+      }
+    }
+    s.pusher = std::make_unique<MetricsPusher>(s.metrics_backends, producer);
+    s.pusher->start();
+
+    // Admin server
+    if (config.admin_server) {
+      internal::AdminServer::Options o;
+      o.bind_address = config.admin_bind_address;
+      o.port = config.admin_port;
+      if (prometheus) o.render_metrics = [prometheus] { return prometheus->render(); };
+      std::weak_ptr<Sdk::State> weak = state;
+      o.health_json = [weak] {
+        nlohmann::json j;
+        j["status"] = "ok";
+        if (auto st = weak.lock()) {
+          j["service"] = st->resource.service;
+          j["version"] = st->resource.version;
+          j["environment"] = st->resource.environment;
+          j["uptime_seconds"] =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - st->started).count();
+        }
+        j["sdk"] = {{"name", "obs"}, {"version", OBS_VERSION}};
+        return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      };
+      s.admin = std::make_unique<internal::AdminServer>(std::move(o));
+      if (std::string err = s.admin->start(); !err.empty()) {
+        s.admin.reset();
+        s.error(std::move(err));
+      }
+    }
+  } catch (...) {
+    s.error("obs::init failed: " + what(std::current_exception()));
+  }
+  s.config = std::move(config);
+  return Sdk(state);
+}
+
+}  // namespace obs

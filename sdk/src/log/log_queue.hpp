@@ -1,0 +1,95 @@
+#pragma once
+// Bounded multi-producer, single-consumer queue of log records (Vyukov's
+// bounded queue). Producers claim a slot with one CAS and fill the record
+// in place, reusing the slot's string capacity; a full queue refuses the
+// record instead of waiting, so a log call never blocks. Queues are never
+// freed while the process runs (see log.cpp), so a producer racing a
+// shutdown cannot touch freed memory.
+#include <atomic>
+#include <bit>
+#include <condition_variable>
+#include <mutex>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "obs/log_backend.hpp"
+
+namespace obs::internal {
+
+class LogQueue {
+ public:
+  explicit LogQueue(std::size_t capacity)
+      : mask_(std::bit_ceil(capacity < 2 ? std::size_t{2} : capacity) - 1), slots_(new Slot[mask_ + 1]) {
+    for (std::size_t i = 0; i <= mask_; ++i) slots_[i].sequence.store(i, std::memory_order_relaxed);
+  }
+
+  std::size_t capacity() const { return mask_ + 1; }
+
+  // Calls fill(LogRecord&) on a claimed slot; false when the queue is full.
+  template <class Fill>
+  bool try_push(Fill&& fill) {
+    std::size_t pos = head_.load(std::memory_order_relaxed);
+    for (;;) {
+      Slot& slot = slots_[pos & mask_];
+      const std::size_t seq = slot.sequence.load(std::memory_order_acquire);
+      const auto diff = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos);
+      if (diff == 0) {
+        if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
+          fill(slot.record);
+          slot.sequence.store(pos + 1, std::memory_order_release);
+          return true;
+        }
+      } else if (diff < 0) {
+        return false;
+      } else {
+        pos = head_.load(std::memory_order_relaxed);
+      }
+    }
+  }
+
+  // Producers: wake the consumer if it sleeps (cheap when it does not).
+  void notify_consumer() {
+    if (sleeping_.load(std::memory_order_relaxed)) wake_.notify_one();
+  }
+  // Control paths (flush, stop): a wake-up that cannot be lost.
+  void wake_consumer() {
+    std::lock_guard lock(wait_mutex_);
+    wake_.notify_one();
+  }
+  // Consumer only: sleep until pred() holds or the timeout passes.
+  template <class Rep, class Period, class Pred>
+  void wait(std::chrono::duration<Rep, Period> timeout, Pred pred) {
+    std::unique_lock lock(wait_mutex_);
+    sleeping_.store(true, std::memory_order_relaxed);
+    wake_.wait_for(lock, timeout, pred);
+    sleeping_.store(false, std::memory_order_relaxed);
+  }
+
+  // Consumer only: the oldest published record, or nullptr.
+  LogRecord* front() {
+    Slot& slot = slots_[tail_ & mask_];
+    if (slot.sequence.load(std::memory_order_acquire) != tail_ + 1) return nullptr;
+    return &slot.record;
+  }
+  // Consumer only: releases the slot returned by front().
+  void pop() {
+    slots_[tail_ & mask_].sequence.store(tail_ + mask_ + 1, std::memory_order_release);
+    ++tail_;
+  }
+
+ private:
+  struct Slot {
+    std::atomic<std::size_t> sequence;
+    LogRecord record;
+  };
+  const std::size_t mask_;
+  std::unique_ptr<Slot[]> slots_;
+  alignas(64) std::atomic<std::size_t> head_{0};
+  alignas(64) std::size_t tail_ = 0;
+  std::atomic<bool> sleeping_{false};
+  std::mutex wait_mutex_;
+  std::condition_variable wake_;
+};
+
+}  // namespace obs::internal

@@ -1,0 +1,495 @@
+// The metrics store. Reads of existing series (the hot path) probe
+// lock-free indexes; only creating a family or a series takes a mutex.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <variant>
+
+#include "core/diagnostics.hpp"
+#include "metrics/insert_only_index.hpp"
+#include "obs/metric.hpp"
+#include "obs/metrics_registry.hpp"
+
+namespace obs {
+namespace detail {
+
+struct Series {
+  std::uint64_t hash = 0;
+  std::vector<std::string> values;
+  bool overflow = false;
+  std::variant<std::monostate, CounterCell, GaugeCell, HistogramCell> cell;
+};
+
+struct Family {
+  Family(MetricsRegistry::Impl* r, std::size_t series_limit) : registry(r), limit(series_limit), index(series_limit) {}
+  std::uint64_t hash = 0;  // of the canonical name, for the registry's index
+  MetricsRegistry::Impl* registry;
+  std::string name;
+  std::string help;
+  MetricType type = MetricType::Counter;
+  std::vector<std::string> keys;
+  std::vector<double> bounds;
+  std::size_t limit;
+  internal::InsertOnlyIndex<Series> index;
+  std::atomic<bool> full{false};  // limit reached: new label sets go straight to overflow
+
+  std::mutex mutex;  // guards creation and the lists below
+  std::vector<std::unique_ptr<Series>> series;
+  std::unique_ptr<Series> overflow;
+  Counter overflow_count;
+};
+
+// A facade spelling of a name ("comments.created") pointing at its family.
+struct Alias {
+  std::uint64_t hash = 0;
+  std::string name;
+  Family* family = nullptr;
+};
+
+}  // namespace detail
+
+namespace {
+constexpr std::size_t kMaxFamilies = 4096;
+constexpr std::size_t kMaxAliases = 8192;
+constexpr std::size_t kMaxLabels = 16;
+constexpr std::size_t kMaxLabelValueBytes = 1024;
+
+enum class Reject { InvalidName, Conflict, LabelMismatch, InvalidLabelValue, NegativeIncrement, TooManyFamilies, kCount };
+constexpr std::array<std::string_view, static_cast<std::size_t>(Reject::kCount)> kRejectReasons{
+    "invalid_name", "conflict", "label_mismatch", "invalid_label_value", "negative_increment", "too_many_families"};
+
+std::string_view type_name(MetricType t) {
+  switch (t) {
+    case MetricType::Counter: return "counter";
+    case MetricType::Gauge: return "gauge";
+    case MetricType::Histogram: return "histogram";
+  }
+  return "metric";
+}
+
+std::string key_list(const std::vector<std::string>& keys) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < keys.size(); ++i) out += (i ? ", " : "") + keys[i];
+  return out + "]";
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Tag keys match label keys with dots read as underscores.
+bool key_equal(std::string_view tag, std::string_view key) {
+  if (tag.size() != key.size()) return false;
+  for (std::size_t i = 0; i < tag.size(); ++i)
+    if (tag[i] != key[i] && !(tag[i] == '.' && key[i] == '_')) return false;
+  return true;
+}
+
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || i + n > s.size() || (n == 2 && c < 0xc2)) return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    i += n;
+  }
+  return true;
+}
+
+// Sample names a family puts in the exposition, to refuse collisions such
+// as a gauge "x_count" beside a histogram "x".
+std::vector<std::string> exposed_names(const std::string& name, MetricType type) {
+  switch (type) {
+    case MetricType::Counter: return {name + "_total"};
+    case MetricType::Gauge: return {name};
+    case MetricType::Histogram: return {name + "_bucket", name + "_count", name + "_sum"};
+  }
+  return {};
+}
+
+}  // namespace
+
+struct MetricsRegistry::Impl {
+  std::mutex mutex;  // registration
+  std::vector<std::unique_ptr<detail::Family>> families;
+  internal::InsertOnlyIndex<detail::Family> by_name{kMaxFamilies};
+  std::vector<std::unique_ptr<detail::Alias>> alias_store;
+  internal::InsertOnlyIndex<detail::Alias> aliases{kMaxAliases};
+  std::map<std::string, std::string, std::less<>> exposed;  // sample name -> family name
+  std::vector<Collector> collectors;
+  std::atomic<std::size_t> default_limit{2000};
+
+  std::array<Counter, static_cast<std::size_t>(Reject::kCount)> rejected;
+  CounterFamily overflow_family;
+
+  void reject(Reject why, std::string_view key, const std::string& message) {
+    rejected[static_cast<std::size_t>(why)].inc();
+    internal::report_error(key, message);
+  }
+
+  detail::Family* find_family(std::string_view canonical) const {
+    const std::uint64_t h = internal::hash_pieces(&canonical, 1);
+    return by_name.find(h, [&](const detail::Family& f) { return f.name == canonical; });
+  }
+
+  detail::Family* register_family(std::string_view raw, MetricType type, std::span<const std::string_view> raw_keys,
+                                  const MetricOptions& options, std::string& error, bool keys_any_order = false);
+  detail::Family* facade_family(std::string_view name, MetricType type, Tags tags);
+  void* bind(detail::Family* f, std::span<const std::string_view> values);
+  bool map_tags(detail::Family* f, Tags tags, std::array<std::string_view, kMaxLabels>& out);
+};
+
+detail::Family* MetricsRegistry::Impl::register_family(std::string_view raw, MetricType type,
+                                                       std::span<const std::string_view> raw_keys,
+                                                       const MetricOptions& options, std::string& error,
+                                                       bool keys_any_order) {
+  auto fail = [&](Reject why, std::string message) -> detail::Family* {
+    error = std::move(message);
+    reject(why, "register:" + std::string(raw.substr(0, 200)), error);
+    return nullptr;
+  };
+  std::string name = canonical_metric_name(raw, error);
+  if (name.empty()) return fail(Reject::InvalidName, error);
+  if (type == MetricType::Counter && ends_with(name, "_total")) name.resize(name.size() - 6);
+  if (name.empty())
+    return fail(Reject::InvalidName, "metric name '" + std::string(raw) + "' has nothing before '_total'");
+  if (type != MetricType::Counter && ends_with(name, "_total"))
+    return fail(Reject::InvalidName, std::string(type_name(type)) + " name '" + name +
+                                         "' ends in '_total', which Prometheus reserves for counters");
+  if (type == MetricType::Histogram && (ends_with(name, "_bucket") || ends_with(name, "_count") || ends_with(name, "_sum")))
+    return fail(Reject::InvalidName, "histogram name '" + name +
+                                         "' ends in _bucket, _count or _sum, which its own series use");
+
+  if (raw_keys.size() > kMaxLabels)
+    return fail(Reject::InvalidName, "metric '" + name + "' has " + std::to_string(raw_keys.size()) +
+                                         " label keys; at most " + std::to_string(kMaxLabels) + " are allowed");
+  std::vector<std::string> keys;
+  for (auto k : raw_keys) {
+    std::string key = canonical_label_name(k, error);
+    if (key.empty()) return fail(Reject::InvalidName, "metric '" + name + "': " + error);
+    if (type == MetricType::Histogram && key == "le")
+      return fail(Reject::InvalidName, "histogram '" + name + "' cannot have a label 'le': Prometheus uses it for buckets");
+    if (key == "otel_metric_overflow")
+      return fail(Reject::InvalidName, "metric '" + name + "': label 'otel_metric_overflow' is reserved for the overflow series");
+    if (std::find(keys.begin(), keys.end(), key) != keys.end())
+      return fail(Reject::InvalidName, "metric '" + name + "' lists label '" + key + "' twice");
+    keys.push_back(std::move(key));
+  }
+
+  std::vector<double> bounds;
+  if (type == MetricType::Histogram) {
+    bounds = options.buckets.empty() ? default_buckets() : options.buckets;
+    if (!bounds.empty() && std::isinf(bounds.back()) && bounds.back() > 0) bounds.pop_back();  // +Inf is implicit
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+      if (!std::isfinite(bounds[i]) || (i > 0 && bounds[i] <= bounds[i - 1]))
+        return fail(Reject::InvalidName, "histogram '" + name + "': bucket bounds must be finite and strictly ascending");
+    }
+  }
+
+  std::lock_guard lock(mutex);
+  if (detail::Family* existing = find_family(name)) {
+    // The facade sees tags in any order; bound registrations fix the order.
+    const bool same_keys = existing->keys == keys ||
+                           (keys_any_order && std::is_permutation(keys.begin(), keys.end(), existing->keys.begin(),
+                                                                  existing->keys.end()));
+    if (existing->type == type && same_keys && (type != MetricType::Histogram || existing->bounds == bounds ||
+                                                keys_any_order))
+      return existing;
+    std::string message = "metric '" + name + "' is already registered as a " + std::string(type_name(existing->type)) +
+                          " with label keys " + key_list(existing->keys);
+    if (existing->type == type && existing->keys == keys) message += " and other bucket bounds";
+    return fail(Reject::Conflict, message + "; cannot register it as a " + std::string(type_name(type)) +
+                                      " with label keys " + key_list(keys));
+  }
+  for (const auto& sample : exposed_names(name, type)) {
+    auto it = exposed.find(sample);
+    if (it != exposed.end())
+      return fail(Reject::Conflict, "metric '" + name + "' would expose '" + sample + "', which metric '" +
+                                        it->second + "' already exposes");
+  }
+  if (families.size() >= kMaxFamilies)
+    return fail(Reject::TooManyFamilies, "metric '" + name + "' not registered: the registry already holds " +
+                                             std::to_string(kMaxFamilies) + " metrics");
+
+  const std::size_t limit = options.series_limit ? options.series_limit : default_limit.load();
+  auto f = std::make_unique<detail::Family>(this, limit);
+  f->name = name;
+  f->hash = internal::hash_pieces(std::array<std::string_view, 1>{f->name}.data(), 1);
+  f->help = options.help.empty() ? std::string(type_name(type)) + " " + name : options.help;
+  f->type = type;
+  f->keys = std::move(keys);
+  f->bounds = std::move(bounds);
+  for (const auto& sample : exposed_names(name, type)) exposed.emplace(sample, name);
+  detail::Family* raw_ptr = f.get();
+  families.push_back(std::move(f));
+  by_name.insert(raw_ptr);
+  return raw_ptr;
+}
+
+detail::Family* MetricsRegistry::Impl::facade_family(std::string_view name, MetricType type, Tags tags) {
+  const std::uint64_t h = internal::hash_pieces(&name, 1);
+  detail::Alias* alias = aliases.find(h, [&](const detail::Alias& a) { return a.name == name; });
+  detail::Family* f = alias ? alias->family : nullptr;
+  if (!f) {
+    // First use of this spelling: register with the tag keys, sorted.
+    std::array<std::string_view, kMaxLabels + 1> keys;
+    std::size_t n = 0;
+    for (const Tag& t : tags) {
+      if (n == keys.size()) break;
+      keys[n++] = t.key();
+    }
+    std::sort(keys.begin(), keys.begin() + n);
+    std::string error;
+    f = register_family(name, type, std::span<const std::string_view>(keys.data(), n), {}, error, true);
+    if (!f) return nullptr;
+    std::lock_guard lock(mutex);
+    if (!aliases.find(h, [&](const detail::Alias& a) { return a.name == name; }) && alias_store.size() < kMaxAliases) {
+      alias_store.push_back(std::make_unique<detail::Alias>(detail::Alias{h, std::string(name), f}));
+      aliases.insert(alias_store.back().get());
+    }
+  }
+  if (f->type != type) {
+    reject(Reject::Conflict, "type:" + f->name,
+           "metric '" + f->name + "' is a " + std::string(type_name(f->type)) + "; it cannot be used as a " +
+               std::string(type_name(type)));
+    return nullptr;
+  }
+  return f;
+}
+
+bool MetricsRegistry::Impl::map_tags(detail::Family* f, Tags tags, std::array<std::string_view, kMaxLabels>& out) {
+  bool ok = tags.size() == f->keys.size();
+  for (std::size_t i = 0; ok && i < f->keys.size(); ++i) {
+    ok = false;
+    for (const Tag& t : tags) {
+      if (key_equal(t.key(), f->keys[i])) {
+        out[i] = t.value();
+        ok = true;
+        break;
+      }
+    }
+  }
+  if (!ok) {
+    std::vector<std::string> given;
+    for (const Tag& t : tags) given.emplace_back(t.key().substr(0, 100));
+    reject(Reject::LabelMismatch, "labels:" + f->name,
+           "metric '" + f->name + "' has label keys " + key_list(f->keys) + "; a measurement came with tags " +
+               key_list(given) + " and was dropped");
+  }
+  return ok;
+}
+
+void* MetricsRegistry::Impl::bind(detail::Family* f, std::span<const std::string_view> values) {
+  auto cell_of = [](detail::Series* s) -> void* {
+    return std::visit([](auto& c) -> void* {
+      if constexpr (std::is_same_v<std::decay_t<decltype(c)>, std::monostate>) return nullptr;
+      else return &c;
+    }, s->cell);
+  };
+  if (values.size() != f->keys.size()) {
+    reject(Reject::LabelMismatch, "labels:" + f->name,
+           "metric '" + f->name + "' has label keys " + key_list(f->keys) + " but " + std::to_string(values.size()) +
+               " label values were given");
+    return nullptr;
+  }
+  const std::uint64_t h = internal::hash_pieces(values.data(), values.size());
+  auto same = [&](const detail::Series& s) { return std::equal(values.begin(), values.end(), s.values.begin()); };
+  if (detail::Series* s = f->index.find(h, same)) return cell_of(s);
+
+  auto make_cell = [f](detail::Series& s) {
+    switch (f->type) {
+      case MetricType::Counter: s.cell.emplace<detail::CounterCell>(); break;
+      case MetricType::Gauge: s.cell.emplace<detail::GaugeCell>(); break;
+      case MetricType::Histogram: s.cell.emplace<detail::HistogramCell>(f->bounds.data(), f->bounds.size()); break;
+    }
+  };
+  if (!f->full.load(std::memory_order_acquire)) {
+    std::lock_guard lock(f->mutex);
+    if (detail::Series* s = f->index.find(h, same)) return cell_of(s);
+    if (f->series.size() < f->limit) {
+      for (auto v : values) {
+        if (v.size() > kMaxLabelValueBytes || !valid_utf8(v)) {
+          reject(Reject::InvalidLabelValue, "value:" + f->name,
+                 "metric '" + f->name + "': a label value " +
+                     (v.size() > kMaxLabelValueBytes ? "is longer than " + std::to_string(kMaxLabelValueBytes) + " bytes"
+                                                     : std::string("is not valid UTF-8")) +
+                     "; the measurement was dropped");
+          return nullptr;
+        }
+      }
+      auto s = std::make_unique<detail::Series>();
+      s->hash = h;
+      s->values.assign(values.begin(), values.end());
+      make_cell(*s);
+      detail::Series* raw = s.get();
+      f->series.push_back(std::move(s));
+      f->index.insert(raw);
+      return cell_of(raw);
+    }
+    if (!f->overflow) {
+      f->overflow = std::make_unique<detail::Series>();
+      f->overflow->overflow = true;
+      make_cell(*f->overflow);
+      f->overflow_count = overflow_family.labels(f->name);
+      internal::report_error("overflow:" + f->name,
+                             "metric '" + f->name + "' reached its limit of " + std::to_string(f->limit) +
+                                 " label sets; new ones are counted in its otel_metric_overflow=\"true\" series");
+    }
+    f->full.store(true, std::memory_order_release);
+  }
+  f->overflow_count.inc();
+  return cell_of(f->overflow.get());
+}
+
+MetricsRegistry::MetricsRegistry() : impl_(std::make_unique<Impl>()) {
+  const std::string_view reason[] = {"reason"};
+  auto rejected = counter("obs_metric_rejected", reason,
+                          {.help = "Measurements or registrations refused, by reason; see the SDK's error output"});
+  for (std::size_t i = 0; i < kRejectReasons.size(); ++i) impl_->rejected[i] = rejected.labels(kRejectReasons[i]);
+  const std::string_view metric[] = {"metric"};
+  impl_->overflow_family = counter("obs_metric_series_overflow", metric,
+                                   {.help = "Measurements redirected to a metric's overflow series after its series limit"});
+}
+
+MetricsRegistry::~MetricsRegistry() = default;
+
+MetricsRegistry& MetricsRegistry::global() {
+  static auto* r = new MetricsRegistry();  // never destroyed: handles stay valid in static destructors
+  return *r;
+}
+
+CounterFamily MetricsRegistry::counter(std::string_view name, std::span<const std::string_view> keys,
+                                       const MetricOptions& options) {
+  std::string error;
+  auto* f = impl_->register_family(name, MetricType::Counter, keys, options, error);
+  return CounterFamily(f, std::move(error));
+}
+
+GaugeFamily MetricsRegistry::gauge(std::string_view name, std::span<const std::string_view> keys,
+                                   const MetricOptions& options) {
+  std::string error;
+  auto* f = impl_->register_family(name, MetricType::Gauge, keys, options, error);
+  return GaugeFamily(f, std::move(error));
+}
+
+HistogramFamily MetricsRegistry::histogram(std::string_view name, std::span<const std::string_view> keys,
+                                           const MetricOptions& options) {
+  std::string error;
+  auto* f = impl_->register_family(name, MetricType::Histogram, keys, options, error);
+  return HistogramFamily(f, std::move(error));
+}
+
+void MetricsRegistry::increment(std::string_view name, double value, Tags tags) {
+  if (!(value >= 0)) {
+    impl_->reject(Reject::NegativeIncrement, "negative:" + std::string(name.substr(0, 200)),
+                  "counter '" + std::string(name.substr(0, 200)) + "' was incremented by " + std::to_string(value) +
+                      "; counters only go up, the measurement was dropped");
+    return;
+  }
+  detail::Family* f = impl_->facade_family(name, MetricType::Counter, tags);
+  std::array<std::string_view, kMaxLabels> values;
+  if (!f || !impl_->map_tags(f, tags, values)) return;
+  auto* cell = static_cast<detail::CounterCell*>(impl_->bind(f, std::span(values.data(), f->keys.size())));
+  if (!cell) return;
+  if (value == std::floor(value) && value < 9007199254740992.0) cell->add(static_cast<std::uint64_t>(value));
+  else cell->add(value);
+}
+
+void MetricsRegistry::set_gauge(std::string_view name, double value, Tags tags) {
+  detail::Family* f = impl_->facade_family(name, MetricType::Gauge, tags);
+  std::array<std::string_view, kMaxLabels> values;
+  if (!f || !impl_->map_tags(f, tags, values)) return;
+  if (auto* cell = static_cast<detail::GaugeCell*>(impl_->bind(f, std::span(values.data(), f->keys.size()))))
+    cell->set(value);
+}
+
+void MetricsRegistry::observe(std::string_view name, double value, Tags tags) {
+  detail::Family* f = impl_->facade_family(name, MetricType::Histogram, tags);
+  std::array<std::string_view, kMaxLabels> values;
+  if (!f || !impl_->map_tags(f, tags, values)) return;
+  if (auto* cell = static_cast<detail::HistogramCell*>(impl_->bind(f, std::span(values.data(), f->keys.size()))))
+    cell->observe(value);
+}
+
+void MetricsRegistry::add_collector(Collector collector) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->collectors.push_back(std::move(collector));
+}
+
+void MetricsRegistry::set_default_series_limit(std::size_t limit) { impl_->default_limit = limit ? limit : 1; }
+std::size_t MetricsRegistry::default_series_limit() const { return impl_->default_limit; }
+
+MetricsSnapshot MetricsRegistry::snapshot() const {
+  MetricsSnapshot out;
+  out.time = std::chrono::system_clock::now();
+  std::vector<detail::Family*> families;
+  std::vector<Collector> collectors;
+  {
+    std::lock_guard lock(impl_->mutex);
+    for (auto& f : impl_->families) families.push_back(f.get());
+    collectors = impl_->collectors;
+  }
+  auto read = [](const detail::Family& f, const detail::Series& s) {
+    SeriesSnapshot ss;
+    ss.label_values = s.values;
+    ss.overflow = s.overflow;
+    if (auto* c = std::get_if<detail::CounterCell>(&s.cell)) ss.value = c->value();
+    else if (auto* g = std::get_if<detail::GaugeCell>(&s.cell)) ss.value = g->value();
+    else if (auto* h = std::get_if<detail::HistogramCell>(&s.cell)) {
+      ss.histogram.bounds = f.bounds;
+      ss.histogram.counts.assign(h->bucket_count(), 0);
+      h->read(ss.histogram.counts.data(), ss.histogram.sum);
+      for (auto c : ss.histogram.counts) ss.histogram.count += c;
+    }
+    return ss;
+  };
+  for (detail::Family* f : families) {
+    MetricFamilySnapshot fs;
+    fs.name = f->name;
+    fs.help = f->help;
+    fs.type = f->type;
+    fs.label_keys = f->keys;
+    std::lock_guard lock(f->mutex);
+    fs.series.reserve(f->series.size() + (f->overflow ? 1 : 0));
+    for (auto& s : f->series) fs.series.push_back(read(*f, *s));
+    if (f->overflow) fs.series.push_back(read(*f, *f->overflow));
+    out.families.push_back(std::move(fs));
+  }
+  for (auto& c : collectors) {
+    try {
+      c(out.families);
+    } catch (const std::exception& e) {
+      internal::report_error("collector", std::string("a metrics collector threw: ") + e.what());
+    } catch (...) {
+      internal::report_error("collector", "a metrics collector threw an unknown exception");
+    }
+  }
+  return out;
+}
+
+namespace detail {
+void* bind_series(Family* family, std::span<const std::string_view> values) {
+  return family->registry->bind(family, values);
+}
+}  // namespace detail
+
+CounterFamily counter(std::string_view name, LabelKeys keys, const MetricOptions& options) {
+  return MetricsRegistry::global().counter(name, std::span(keys.begin(), keys.size()), options);
+}
+GaugeFamily gauge(std::string_view name, LabelKeys keys, const MetricOptions& options) {
+  return MetricsRegistry::global().gauge(name, std::span(keys.begin(), keys.size()), options);
+}
+HistogramFamily histogram(std::string_view name, LabelKeys keys, const MetricOptions& options) {
+  return MetricsRegistry::global().histogram(name, std::span(keys.begin(), keys.size()), options);
+}
+
+namespace metric {
+void increment(std::string_view name, double value, Tags tags) { MetricsRegistry::global().increment(name, value, tags); }
+void gauge(std::string_view name, double value, Tags tags) { MetricsRegistry::global().set_gauge(name, value, tags); }
+void histogram(std::string_view name, double value, Tags tags) { MetricsRegistry::global().observe(name, value, tags); }
+}  // namespace metric
+
+}  // namespace obs
