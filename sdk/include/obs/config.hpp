@@ -19,7 +19,8 @@
 namespace obs {
 
 struct OBS_API Config {
-  std::string service_name = "unknown_service";
+  // Empty means OpenTelemetry's default, "unknown_service:<executable>".
+  std::string service_name;
   std::string environment = "development";
   std::string version;
 
@@ -42,7 +43,9 @@ struct OBS_API Config {
   std::vector<std::shared_ptr<LogBackend>> log_backends;          // in addition to the built-in ones
   std::vector<std::shared_ptr<MetricsBackend>> metrics_backends;  // likewise
 
-  // Receives the SDK's own error messages (default: one line on stderr).
+  // Receives the SDK's own error messages (default: one line on stderr),
+  // including those init() also returns in Sdk::errors(). Installed by
+  // init() and removed by shutdown().
   std::function<void(std::string_view)> error_handler;
 
   // Problems found while reading the environment; init() reports them too.
@@ -52,7 +55,13 @@ struct OBS_API Config {
   static Config from_env();
   static Config from_env(const EnvLookup& getenv);
 
+  // Overrides the environment.
   Config& service(std::string v) { service_name = std::move(v); return *this; }
+  // Used only when neither OTEL_SERVICE_NAME nor DD_SERVICE is set.
+  Config& default_service(std::string v) {
+    if (service_name.empty()) service_name = std::move(v);
+    return *this;
+  }
   Config& env(std::string v) { environment = std::move(v); return *this; }
   Config& service_version(std::string v) { version = std::move(v); return *this; }
   Config& level(log::Level v) { log_level = v; return *this; }

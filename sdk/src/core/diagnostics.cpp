@@ -40,6 +40,13 @@ void set_error_handler(std::function<void(std::string_view)> handler) {
   d.handler = std::move(handler);
 }
 
+void reset_error_reporting(std::function<void(std::string_view)> handler) {
+  auto& d = diagnostics();
+  std::lock_guard lock(d.mutex);
+  d.handler = std::move(handler);
+  d.seen.clear();
+}
+
 void report_error(std::string_view key, std::string_view message) {
   auto& d = diagnostics();
   std::string text;

@@ -10,5 +10,8 @@ namespace obs::internal {
 
 void report_error(std::string_view key, std::string_view message);
 void set_error_handler(std::function<void(std::string_view)> handler);
+// Installs `handler` (nullptr: stderr) and forgets which problems were
+// already reported, so the next run reports them again.
+void reset_error_reporting(std::function<void(std::string_view)> handler);
 
 }  // namespace obs::internal

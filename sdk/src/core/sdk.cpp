@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <climits>
 #include <condition_variable>
 #include <mutex>
@@ -63,8 +64,9 @@ class MetricsPusher {
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
   }
-  // Pushes a final snapshot to every push backend now.
+  // Pushes a snapshot to every push backend now (flush, shutdown).
   void push_all() {
+    std::lock_guard write_lock(write_mutex_);
     auto snapshot = producer_();
     for (auto& b : backends_)
       if (b->export_interval().count() > 0) write(*b, snapshot);
@@ -83,6 +85,7 @@ class MetricsPusher {
       wake_.wait_until(lock, next, [&] { return stop_; });
       if (stop_) break;
       lock.unlock();
+      std::unique_lock write_lock(write_mutex_);  // write() never runs on two threads at once
       const auto now = Clock::now();
       std::optional<MetricsSnapshot> snapshot;
       for (std::size_t i = 0; i < backends_.size(); ++i) {
@@ -91,6 +94,7 @@ class MetricsPusher {
         write(*backends_[i], *snapshot);
         due[i] = now + backends_[i]->export_interval();
       }
+      write_lock.unlock();
       lock.lock();
     }
   }
@@ -106,6 +110,7 @@ class MetricsPusher {
   std::vector<std::shared_ptr<MetricsBackend>> backends_;
   MetricsProducer producer_;
   std::mutex mutex_;
+  std::mutex write_mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
   std::thread thread_;
@@ -170,7 +175,7 @@ bool Sdk::flush(std::chrono::milliseconds timeout) {
     try {
       b->flush();
     } catch (...) {
-      internal::report_error("metrics-flush", "metrics backend '" + std::string(b->name()) +
+      internal::report_error("metrics-flush-" + std::string(b->name()), "metrics backend '" + std::string(b->name()) +
                                                   "' failed to flush: " + what(std::current_exception()));
     }
   }
@@ -196,21 +201,21 @@ void Sdk::shutdown(std::chrono::milliseconds timeout) {
       b->flush();
       b->shutdown();
     } catch (...) {
-      internal::report_error("metrics-shutdown", "metrics backend '" + std::string(b->name()) +
+      internal::report_error("metrics-shutdown-" + std::string(b->name()), "metrics backend '" + std::string(b->name()) +
                                                      "' failed to shut down: " + what(std::current_exception()));
     }
   }
-  if (s.owns_global) g_active.store(false);
+  if (s.owns_global) {
+    internal::reset_error_reporting(nullptr);  // the handler may capture objects that die with the app
+    g_active.store(false);
+  }
 }
 
 Sdk init(Config config) {
   auto state = std::make_shared<Sdk::State>();
   Sdk::State& s = *state;
-  if (config.error_handler) internal::set_error_handler(config.error_handler);
-  s.errors = config.errors;
-  for (const auto& e : config.errors) internal::report_error("config:" + e.substr(0, 40), e);
-
-  s.resource.service = config.service_name;
+  s.resource.service =
+      config.service_name.empty() ? std::string("unknown_service:") + program_invocation_short_name : config.service_name;
   s.resource.environment = config.environment;
   s.resource.version = config.version;
   s.resource.host = host_name();
@@ -218,6 +223,7 @@ Sdk init(Config config) {
 
   if (config.disabled) {
     s.stopped = true;
+    s.errors = config.errors;
     s.config = std::move(config);
     return Sdk(state);
   }
@@ -227,6 +233,10 @@ Sdk init(Config config) {
     return Sdk(state);
   }
   s.owns_global = true;
+  // Each run starts with a clean slate: a problem it hits is reported even
+  // if an earlier Sdk in this process reported the same one.
+  internal::reset_error_reporting(config.error_handler);
+  for (const auto& e : config.errors) s.error(e);
 
   try {
     auto& registry = MetricsRegistry::global();

@@ -36,6 +36,13 @@ AdminServer::~AdminServer() { stop(); }
 
 std::string AdminServer::start() {
   auto& s = *server_;
+  // cpp-httplib sets SO_REUSEPORT by default, which lets a second process
+  // bind the same port and silently take half the scrapes. SO_REUSEADDR
+  // alone still allows quick restarts and makes a taken port an error.
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+  });
   s.set_payload_max_length(64 * 1024);
   s.set_read_timeout(5, 0);
   s.set_write_timeout(5, 0);
@@ -82,12 +89,24 @@ std::string AdminServer::start() {
     } catch (...) {
       report_error("admin-listen", "admin server stopped after an unexpected exception");
     }
+    listen_returned_ = true;
   });
+  wait_until_running();
   return {};
+}
+
+// cpp-httplib 0.11's stop() does nothing until the listen loop has marked
+// itself running, so a stop() right after start() would leave the thread
+// listening forever. It marks itself within microseconds of starting.
+void AdminServer::wait_until_running() {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server_->is_running() && !listen_returned_ && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
 }
 
 void AdminServer::stop() {
   if (thread_.joinable()) {
+    wait_until_running();
     server_->stop();
     thread_.join();
   }

@@ -1,5 +1,6 @@
 #pragma once
 // The admin HTTP server: /metrics, /health, /health/ready on their own port.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -27,7 +28,10 @@ class AdminServer {
   std::uint16_t port() const { return port_; }
 
  private:
+  void wait_until_running();
+
   Options options_;
+  std::atomic<bool> listen_returned_{false};
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::uint16_t port_ = 0;

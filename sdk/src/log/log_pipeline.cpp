@@ -104,8 +104,8 @@ void LogPipeline::State::deliver(std::size_t n) {
     } catch (...) {
       b.failed.inc(static_cast<std::uint64_t>(n));
       report_error("log-write-" + std::string(b.backend->name()),
-                   "log backend '" + std::string(b.backend->name()) + "' failed to write " + std::to_string(n) +
-                       " records: " + what(std::current_exception()));
+                   "log backend '" + std::string(b.backend->name()) + "' failed to write a batch of " +
+                       std::to_string(n) + " records: " + what(std::current_exception()));
     }
   }
 }

@@ -1,0 +1,225 @@
+// The metric store: naming rules, conflicts, series limit, concurrency.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "obs/backends/prometheus.hpp"
+#include "obs/metrics_registry.hpp"
+
+namespace {
+
+using obs::MetricsRegistry;
+
+const obs::MetricFamilySnapshot* family(const obs::MetricsSnapshot& s, std::string_view name) {
+  for (const auto& f : s.families)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+double rejected(const MetricsRegistry& r, std::string_view reason) {
+  const auto s = r.snapshot();
+  for (const auto& series : family(s, "obs_metric_rejected")->series)
+    if (series.label_values[0] == reason) return series.value;
+  return -1;
+}
+
+std::vector<std::string_view> keys(std::initializer_list<std::string_view> k) { return k; }
+
+TEST(MetricNames, DotsBecomeUnderscoresAndInvalidNamesAreRefused) {
+  std::string error;
+  EXPECT_EQ(obs::canonical_metric_name("comments.created", error), "comments_created");
+  EXPECT_EQ(obs::canonical_metric_name("ns:sub_system.x1", error), "ns:sub_system_x1");
+  EXPECT_EQ(obs::canonical_metric_name("1abc", error), "");
+  EXPECT_NE(error.find("'1abc'"), std::string::npos);
+  EXPECT_EQ(obs::canonical_metric_name("a-b", error), "");
+  EXPECT_NE(error.find("character 2"), std::string::npos);
+  EXPECT_EQ(obs::canonical_metric_name("__reserved", error), "");
+  EXPECT_EQ(obs::canonical_metric_name("", error), "");
+  EXPECT_EQ(obs::canonical_label_name("a:b", error), "");
+  EXPECT_EQ(obs::canonical_label_name("http.route", error), "http_route");
+}
+
+TEST(Registry, BoundCounterCountsAndSnapshotsBySeries) {
+  MetricsRegistry r;
+  auto f = r.counter("image.conversions", keys({"format"}));
+  ASSERT_TRUE(f.ok()) << f.error();
+  auto png = f.labels("png");
+  for (int i = 0; i < 5; ++i) png.inc();
+  f.labels("jpeg").inc(2.5);
+  png.inc(-1.0);  // ignored: counters only go up
+  const auto s = r.snapshot();
+  const auto* fam = family(s, "image_conversions");
+  ASSERT_NE(fam, nullptr);
+  EXPECT_EQ(fam->type, obs::MetricType::Counter);
+  EXPECT_EQ(fam->label_keys, std::vector<std::string>{"format"});
+  ASSERT_EQ(fam->series.size(), 2u);
+  EXPECT_EQ(fam->series[0].label_values[0], "png");
+  EXPECT_EQ(fam->series[0].value, 5);
+  EXPECT_EQ(fam->series[1].value, 2.5);
+}
+
+TEST(Registry, TotalSuffixIsOptionalForCounters) {
+  MetricsRegistry r;
+  auto a = r.counter("requests_total", {});
+  auto b = r.counter("requests", {});
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  a.labels().inc();
+  b.labels().inc();
+  EXPECT_EQ(family(r.snapshot(), "requests")->series[0].value, 2);
+}
+
+TEST(Registry, ConflictingRegistrationIsRefusedWithAMessageNamingIt) {
+  MetricsRegistry r;
+  ASSERT_TRUE(r.counter("jobs", keys({"status"})).ok());
+  auto as_gauge = r.gauge("jobs", keys({"status"}));
+  EXPECT_FALSE(as_gauge.ok());
+  EXPECT_NE(as_gauge.error().find("'jobs' is already registered as a counter"), std::string::npos) << as_gauge.error();
+  auto other_keys = r.counter("jobs", keys({"queue"}));
+  EXPECT_FALSE(other_keys.ok());
+  EXPECT_NE(other_keys.error().find("[status]"), std::string::npos);
+  other_keys.labels("x").inc();  // a refused family's handles do nothing
+  EXPECT_EQ(rejected(r, "conflict"), 2);
+}
+
+TEST(Registry, ExposedNameCollisionsAreRefused) {
+  MetricsRegistry r;
+  ASSERT_TRUE(r.histogram("latency", {}).ok());
+  auto g = r.gauge("latency_count", {});
+  EXPECT_FALSE(g.ok());
+  EXPECT_NE(g.error().find("'latency_count'"), std::string::npos) << g.error();
+  EXPECT_FALSE(r.gauge("queue_total", {}).ok());  // _total is for counters
+  EXPECT_FALSE(r.histogram("x", keys({"le"})).ok());
+  EXPECT_FALSE(r.counter("x", keys({"a", "a"})).ok());
+  EXPECT_FALSE(r.counter("x", keys({"bad-key"})).ok());
+}
+
+TEST(Registry, HistogramBucketsPerMetricAndValidated) {
+  MetricsRegistry r;
+  auto h = r.histogram("payload.bytes", {}, {.buckets = {100, 1000, 10000}});
+  ASSERT_TRUE(h.ok());
+  for (double v : {50.0, 100.0, 500.0, 1e6}) h.labels().observe(v);
+  const auto snap = r.snapshot();
+  const auto& data = family(snap, "payload_bytes")->series[0].histogram;
+  EXPECT_EQ(data.bounds, (std::vector<double>{100, 1000, 10000}));
+  EXPECT_EQ(data.counts, (std::vector<std::uint64_t>{2, 1, 0, 1}));  // le is inclusive
+  EXPECT_EQ(data.count, 4u);
+  EXPECT_EQ(data.sum, 50 + 100 + 500 + 1e6);
+  EXPECT_FALSE(r.histogram("bad", {}, {.buckets = {1, 1}}).ok());
+  EXPECT_FALSE(r.histogram("bad2", {}, {.buckets = {2, 1}}).ok());
+}
+
+TEST(Registry, DefaultBucketsSuitSeconds) {
+  MetricsRegistry r;
+  r.observe("request.duration", 0.0125, {{"route", "/a"}});
+  const auto snap = r.snapshot();
+  const auto& data = family(snap, "request_duration")->series[0].histogram;
+  EXPECT_EQ(data.bounds, obs::default_buckets());
+  EXPECT_EQ(data.bounds.front(), 0.005);
+  EXPECT_EQ(data.bounds.back(), 10);
+}
+
+TEST(Registry, FacadeRegistersFromTagsAndMatchesTagsInAnyOrder) {
+  MetricsRegistry r;
+  r.increment("comments.created", 1, {{"region", "eu"}, {"kind", "reply"}});
+  r.increment("comments.created", 2, {{"kind", "reply"}, {"region", "eu"}});
+  r.increment("comments_created", 1, {{"kind", 7}, {"region", "eu"}});  // integer tag values are formatted
+  const auto s = r.snapshot();
+  const auto* f = family(s, "comments_created");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->label_keys, (std::vector<std::string>{"kind", "region"}));
+  ASSERT_EQ(f->series.size(), 2u);
+  EXPECT_EQ(f->series[0].value, 3);
+  EXPECT_EQ(f->series[1].label_values[0], "7");
+}
+
+TEST(Registry, FacadeMismatchesAreDroppedAndCounted) {
+  MetricsRegistry r;
+  r.increment("orders", 1, {{"region", "eu"}});
+  r.increment("orders", 1, {{"country", "fr"}});   // other keys
+  r.increment("orders", 1, {});                     // missing key
+  r.set_gauge("orders", 3, {{"region", "eu"}});     // other type
+  r.increment("orders", -1, {{"region", "eu"}});    // negative
+  r.increment("bad name", 1, {});                   // invalid name
+  EXPECT_EQ(rejected(r, "label_mismatch"), 2);
+  EXPECT_EQ(rejected(r, "conflict"), 1);
+  EXPECT_EQ(rejected(r, "negative_increment"), 1);
+  EXPECT_EQ(rejected(r, "invalid_name"), 1);
+  EXPECT_EQ(family(r.snapshot(), "orders")->series[0].value, 1);
+}
+
+TEST(Registry, InvalidOrOversizedLabelValuesAreRejected) {
+  MetricsRegistry r;
+  r.increment("visits", 1, {{"path", std::string(5000, 'a')}});
+  r.increment("visits", 1, {{"path", "\xff\xfe"}});
+  r.increment("visits", 1, {{"path", "/ok"}});
+  EXPECT_EQ(rejected(r, "invalid_label_value"), 2);
+  EXPECT_EQ(family(r.snapshot(), "visits")->series.size(), 1u);
+}
+
+TEST(Registry, SeriesBeyondTheLimitGoToOneOverflowSeries) {
+  MetricsRegistry r;
+  auto f = r.counter("user.hits", keys({"user"}), {.series_limit = 3});
+  for (int i = 0; i < 10; ++i) f.labels(std::to_string(i)).inc();
+  f.labels("0").inc();  // existing series keep working after the limit
+  const auto s = r.snapshot();
+  const auto* fam = family(s, "user_hits");
+  ASSERT_EQ(fam->series.size(), 4u);
+  EXPECT_EQ(fam->series[0].value, 2);
+  EXPECT_TRUE(fam->series[3].overflow);
+  EXPECT_EQ(fam->series[3].value, 7);
+  const auto* overflow = family(s, "obs_metric_series_overflow");
+  ASSERT_EQ(overflow->series.size(), 1u);
+  EXPECT_EQ(overflow->series[0].label_values[0], "user_hits");
+  EXPECT_EQ(overflow->series[0].value, 7);
+
+  const std::string text = obs::PrometheusBackend::render(s);
+  EXPECT_NE(text.find("user_hits_total{otel_metric_overflow=\"true\"} 7"), std::string::npos) << text;
+}
+
+TEST(Registry, DefaultSeriesLimitAppliesToNewFamilies) {
+  MetricsRegistry r;
+  r.set_default_series_limit(2);
+  for (int i = 0; i < 5; ++i) r.increment("ids", 1, {{"id", i}});
+  EXPECT_EQ(family(r.snapshot(), "ids")->series.size(), 3u);  // 2 + overflow
+}
+
+TEST(Registry, ConcurrentIncrementsAreNotLost) {
+  MetricsRegistry r;
+  auto bound = r.counter("par.bound", {}).labels();
+  auto hist = r.histogram("par.hist", {}).labels();
+  constexpr int kThreads = 4, kPerThread = 100000;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        bound.inc();
+        hist.observe(1);
+        r.increment("par.facade", 1, {{"t", t % 2}});
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  const auto s = r.snapshot();
+  EXPECT_EQ(family(s, "par_bound")->series[0].value, kThreads * kPerThread);
+  EXPECT_EQ(family(s, "par_hist")->series[0].histogram.count, std::uint64_t{kThreads * kPerThread});
+  EXPECT_EQ(family(s, "par_hist")->series[0].histogram.sum, kThreads * kPerThread);
+  const auto* facade = family(s, "par_facade");
+  EXPECT_EQ(facade->series.size(), 2u);
+  EXPECT_EQ(facade->series[0].value + facade->series[1].value, kThreads * kPerThread);
+}
+
+TEST(Registry, CollectorsAddFamiliesAndTheirExceptionsAreContained) {
+  MetricsRegistry r;
+  r.add_collector([](std::vector<obs::MetricFamilySnapshot>& out) {
+    obs::MetricFamilySnapshot f;
+    f.name = "computed";
+    f.type = obs::MetricType::Gauge;
+    f.series.emplace_back().value = 9;
+    out.push_back(std::move(f));
+  });
+  r.add_collector([](std::vector<obs::MetricFamilySnapshot>&) { throw std::runtime_error("boom"); });
+  EXPECT_EQ(family(r.snapshot(), "computed")->series[0].value, 9);
+}
+
+}  // namespace
