@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian packages), builds everything and runs
+# every test: unit, custom-backend, consumer builds and the integration
+# tests against a real Prometheus.
+#
+#   scripts/test.sh [ctest arguments...]     e.g. scripts/test.sh -L integration
+#
+# Environment: OBS_BUILD_DIR (default build), CMAKE_BUILD_TYPE (default
+# RelWithDebInfo), CMAKE_BUILD_PARALLEL_LEVEL (default: all cores).
+set -euo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+
+scripts/install-deps.sh
+
+build=${OBS_BUILD_DIR:-build}
+jobs=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
+cmake -S . -B "$build" -DOBS_BUILD_TESTS=ON -DOBS_BUILD_DEMO=ON \
+  -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
+cmake --build "$build" -j"$jobs"
+cd "$build"
+ctest --output-on-failure -j"$jobs" "$@"
