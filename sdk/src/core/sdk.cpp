@@ -54,7 +54,14 @@ class MetricsPusher {
   void start() {
     bool any = false;
     for (auto& b : backends_) any = any || b->export_interval().count() > 0;
-    if (any) thread_ = std::thread([this] { run(); });
+    if (any)
+      thread_ = std::thread([this] {
+        try {
+          run();
+        } catch (...) {
+          internal::report_error("metrics-pusher", "metrics export thread stopped: " + what(std::current_exception()));
+        }
+      });
   }
   void stop() {
     {

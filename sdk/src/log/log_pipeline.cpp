@@ -43,7 +43,19 @@ LogPipeline::LogPipeline(std::shared_ptr<LogQueue> queue, Resource resource,
 LogPipeline::~LogPipeline() { shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)); }
 
 void LogPipeline::start() {
-  thread_ = std::thread([state = state_] { state->run(); });
+  thread_ = std::thread([state = state_] {
+    try {
+      state->run();
+    } catch (...) {
+      // Backend calls are guarded inside run(); this is the pipeline itself
+      // failing (out of memory, say). Log calls keep being accepted and
+      // dropped when the queue fills; flush and shutdown return.
+      report_error("log-pipeline", "log pipeline stopped: " + what(std::current_exception()));
+      std::lock_guard lock(state->mutex);
+      state->exited = true;
+      state->progress.notify_all();
+    }
+  });
 }
 
 void LogPipeline::State::run() {

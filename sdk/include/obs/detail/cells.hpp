@@ -17,9 +17,10 @@ namespace obs::detail {
 OBS_API unsigned next_thread_slot();
 OBS_API unsigned shard_mask();  // shard count - 1; a power of two
 
-inline unsigned this_thread_shard() {
+// A small number fixed per thread; cells mask it with their own shard count.
+inline unsigned this_thread_slot() {
   static thread_local const unsigned slot = next_thread_slot();
-  return slot & shard_mask();
+  return slot;
 }
 
 inline void atomic_add(std::atomic<double>& target, double v) {
@@ -31,8 +32,8 @@ inline void atomic_add(std::atomic<double>& target, double v) {
 class CounterCell {
  public:
   CounterCell() : shards_(new Shard[shard_mask() + 1]), mask_(shard_mask()) {}
-  void add(std::uint64_t n) { shards_[this_thread_shard() & mask_].whole.fetch_add(n, std::memory_order_relaxed); }
-  void add(double v) { atomic_add(shards_[this_thread_shard() & mask_].fraction, v); }
+  void add(std::uint64_t n) { shards_[this_thread_slot() & mask_].whole.fetch_add(n, std::memory_order_relaxed); }
+  void add(double v) { atomic_add(shards_[this_thread_slot() & mask_].fraction, v); }
   double value() const {
     std::uint64_t whole = 0;
     double fraction = 0;
@@ -75,7 +76,7 @@ class HistogramCell {
   void observe(double v) {
     if (v != v) return;  // NaN has no bucket; it would also poison the sum
     std::size_t i = bucket_index(v);
-    std::atomic<std::uint64_t>* shard = words_ + stride_ * (this_thread_shard() & mask_);
+    std::atomic<std::uint64_t>* shard = words_ + stride_ * (this_thread_slot() & mask_);
     shard[1 + i].fetch_add(1, std::memory_order_relaxed);
     // word 0 holds the sum's bits; a CAS loop adds to it without a lock
     std::uint64_t cur = shard[0].load(std::memory_order_relaxed);
