@@ -174,19 +174,23 @@ TEST_F(SdkTest, AThrowingBackendIsReportedAndOthersKeepWorking) {
 TEST_F(SdkTest, MetricsReachMemoryBackendThroughSnapshots) {
   auto metrics = std::make_shared<obs::MemoryMetricsBackend>();
   auto sdk = obs::init(quiet().add_metrics_backend(metrics));
+  // The global registry outlives each test (and --gtest_repeat): compare deltas.
+  const double comments = metrics->value("sdk_test_comments", {{"region", "eu"}}).value_or(0);
+  const double png = metrics->value("sdk_test_conversions", {{"format", "png"}}).value_or(0);
+  const auto duration = metrics->histogram("sdk_test_duration", {{"route", "/x"}}).value_or(std::pair<std::uint64_t, double>{0, 0});
   obs::metric::increment("sdk_test.comments", 1, {{"region", "eu"}});
   obs::metric::increment("sdk_test.comments", 2, {{"region", "eu"}});
   obs::metric::gauge("sdk_test.online", 17);
   obs::metric::histogram("sdk_test.duration", 0.25, {{"route", "/x"}});
   static auto conversions = obs::counter("sdk_test.conversions", {"format"});
   conversions.labels("png").inc();
-  EXPECT_EQ(metrics->value("sdk_test_comments", {{"region", "eu"}}), 3);
+  EXPECT_EQ(metrics->value("sdk_test_comments", {{"region", "eu"}}), comments + 3);
   EXPECT_EQ(metrics->value("sdk_test_online"), 17);
-  EXPECT_EQ(metrics->value("sdk_test_conversions", {{"format", "png"}}), 1);
+  EXPECT_EQ(metrics->value("sdk_test_conversions", {{"format", "png"}}), png + 1);
   const auto h = metrics->histogram("sdk_test_duration", {{"route", "/x"}});
   ASSERT_TRUE(h.has_value());
-  EXPECT_EQ(h->first, 1u);
-  EXPECT_EQ(h->second, 0.25);
+  EXPECT_EQ(h->first, duration.first + 1);
+  EXPECT_EQ(h->second, duration.second + 0.25);
   EXPECT_FALSE(metrics->value("sdk_test_comments", {{"region", "us"}}).has_value());
 }
 
@@ -285,12 +289,15 @@ class AdminTest : public SdkTest {
 };
 
 TEST_F(AdminTest, MetricsEndpointServesPrometheusText) {
-  obs::metric::increment("admin_test.hits", 1, {{"route", "/x"}});
+  // Unique per run: the global registry outlives each test.
+  static int run = 0;
+  const std::string route = "/x" + std::to_string(++run);
+  obs::metric::increment("admin_test.hits", 1, {{"route", route}});
   auto res = client_->Get("/metrics");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_NE(res->body.find("admin_test_hits_total{route=\"/x\"} 1"), std::string::npos);
+  EXPECT_NE(res->body.find("\nadmin_test_hits_total{route=\"" + route + "\"} 1\n"), std::string::npos) << res->body;
   EXPECT_NE(res->body.find("process_resident_memory_bytes "), std::string::npos);
 }
 
