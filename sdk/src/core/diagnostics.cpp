@@ -34,6 +34,16 @@ void write_stderr(std::string_view message) {
 
 }  // namespace
 
+std::string describe(std::exception_ptr e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    return ex.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
 void set_error_handler(std::function<void(std::string_view)> handler) {
   auto& d = diagnostics();
   std::lock_guard lock(d.mutex);

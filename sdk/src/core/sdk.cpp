@@ -34,16 +34,6 @@ std::string host_name() {
   return buf;
 }
 
-std::string what(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
 // Calls write() on push backends at their interval, on one thread.
 class MetricsPusher {
  public:
@@ -59,7 +49,7 @@ class MetricsPusher {
         try {
           run();
         } catch (...) {
-          internal::report_error("metrics-pusher", "metrics export thread stopped: " + what(std::current_exception()));
+          internal::report_error("metrics-pusher", "metrics export thread stopped: " + internal::describe(std::current_exception()));
         }
       });
   }
@@ -110,7 +100,7 @@ class MetricsPusher {
       b.write(s);
     } catch (...) {
       internal::report_error("metrics-write-" + std::string(b.name()),
-                             "metrics backend '" + std::string(b.name()) + "' failed: " + what(std::current_exception()));
+                             "metrics backend '" + std::string(b.name()) + "' failed: " + internal::describe(std::current_exception()));
     }
   }
 
@@ -183,7 +173,7 @@ bool Sdk::flush(std::chrono::milliseconds timeout) {
       b->flush();
     } catch (...) {
       internal::report_error("metrics-flush-" + std::string(b->name()), "metrics backend '" + std::string(b->name()) +
-                                                  "' failed to flush: " + what(std::current_exception()));
+                                                  "' failed to flush: " + internal::describe(std::current_exception()));
     }
   }
   return ok && std::chrono::steady_clock::now() <= deadline;
@@ -209,7 +199,7 @@ void Sdk::shutdown(std::chrono::milliseconds timeout) {
       b->shutdown();
     } catch (...) {
       internal::report_error("metrics-shutdown-" + std::string(b->name()), "metrics backend '" + std::string(b->name()) +
-                                                     "' failed to shut down: " + what(std::current_exception()));
+                                                     "' failed to shut down: " + internal::describe(std::current_exception()));
     }
   }
   if (s.owns_global) {
@@ -278,7 +268,7 @@ Sdk init(Config config) {
       try {
         b->attach(s.resource, producer);
       } catch (...) {
-        s.error("metrics backend '" + std::string(b->name()) + "' failed to start: " + what(std::current_exception()));
+        s.error("metrics backend '" + std::string(b->name()) + "' failed to start: " + internal::describe(std::current_exception()));
       }
     }
     s.pusher = std::make_unique<MetricsPusher>(s.metrics_backends, producer);
@@ -311,7 +301,7 @@ Sdk init(Config config) {
       }
     }
   } catch (...) {
-    s.error("obs::init failed: " + what(std::current_exception()));
+    s.error("obs::init failed: " + internal::describe(std::current_exception()));
   }
   s.config = std::move(config);
   return Sdk(state);

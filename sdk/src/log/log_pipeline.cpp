@@ -9,16 +9,6 @@
 namespace obs::internal {
 namespace {
 constexpr auto kIdleWait = std::chrono::milliseconds(100);
-
-std::string what(std::exception_ptr e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    return ex.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
 }  // namespace
 
 LogPipeline::LogPipeline(std::shared_ptr<LogQueue> queue, Resource resource,
@@ -50,7 +40,7 @@ void LogPipeline::start() {
       // Backend calls are guarded inside run(); this is the pipeline itself
       // failing (out of memory, say). Log calls keep being accepted and
       // dropped when the queue fills; flush and shutdown return.
-      report_error("log-pipeline", "log pipeline stopped: " + what(std::current_exception()));
+      report_error("log-pipeline", "log pipeline stopped: " + describe(std::current_exception()));
       std::lock_guard lock(state->mutex);
       state->exited = true;
       state->progress.notify_all();
@@ -85,7 +75,7 @@ void LogPipeline::State::run() {
     } catch (...) {
       report_error("log-shutdown-" + std::string(b.backend->name()),
                    "log backend '" + std::string(b.backend->name()) + "' failed to shut down: " +
-                       what(std::current_exception()));
+                       describe(std::current_exception()));
     }
   }
   std::lock_guard lock(mutex);
@@ -117,7 +107,7 @@ void LogPipeline::State::deliver(std::size_t n) {
       b.failed.inc(static_cast<std::uint64_t>(n));
       report_error("log-write-" + std::string(b.backend->name()),
                    "log backend '" + std::string(b.backend->name()) + "' failed to write a batch of " +
-                       std::to_string(n) + " records: " + what(std::current_exception()));
+                       std::to_string(n) + " records: " + describe(std::current_exception()));
     }
   }
 }
@@ -129,7 +119,7 @@ void LogPipeline::State::flush_backends() {
     } catch (...) {
       report_error("log-flush-" + std::string(b.backend->name()),
                    "log backend '" + std::string(b.backend->name()) + "' failed to flush: " +
-                       what(std::current_exception()));
+                       describe(std::current_exception()));
     }
   }
 }
