@@ -7,6 +7,7 @@
 #include "obs/level.hpp"
 #include "obs/log.hpp"
 #include "obs/metric.hpp"
+#include "obs/metrics_registry.hpp"
 #include "obs/sdk.hpp"
 #include "obs/tags.hpp"
 #include "obs/version.hpp"

@@ -48,9 +48,12 @@ class LogQueue {
     }
   }
 
-  // Producers: wake the consumer if it sleeps (cheap when it does not).
+  // Producers: wake the consumer if it sleeps. Only the first producer to
+  // see it asleep pays for the wake-up (a futex call); the rest see false.
+  // A wake-up that slips between the consumer's last look at the queue and
+  // its wait is caught by the wait's timeout.
   void notify_consumer() {
-    if (sleeping_.load(std::memory_order_relaxed)) wake_.notify_one();
+    if (sleeping_.load() && sleeping_.exchange(false)) wake_.notify_one();
   }
   // Control paths (flush, stop): a wake-up that cannot be lost.
   void wake_consumer() {
@@ -61,9 +64,9 @@ class LogQueue {
   template <class Rep, class Period, class Pred>
   void wait(std::chrono::duration<Rep, Period> timeout, Pred pred) {
     std::unique_lock lock(wait_mutex_);
-    sleeping_.store(true, std::memory_order_relaxed);
+    sleeping_.store(true);  // seq_cst: ordered before pred()'s look at the queue
     wake_.wait_for(lock, timeout, pred);
-    sleeping_.store(false, std::memory_order_relaxed);
+    sleeping_.store(false);
   }
 
   // Consumer only: the oldest published record, or nullptr.
