@@ -49,11 +49,14 @@ class LogQueue {
   }
 
   // Producers: wake the consumer if it sleeps. Only the first producer to
-  // see it asleep pays for the wake-up (a futex call); the rest see false.
-  // A wake-up that slips between the consumer's last look at the queue and
-  // its wait is caught by the wait's timeout.
+  // see it asleep pays for the wake-up; the rest see false. Taking the
+  // mutex orders the wake-up after the consumer's last look at the queue,
+  // so it cannot be lost; the consumer holds it only for that look.
   void notify_consumer() {
-    if (sleeping_.load() && sleeping_.exchange(false)) wake_.notify_one();
+    if (sleeping_.load() && sleeping_.exchange(false)) {
+      std::lock_guard lock(wait_mutex_);
+      wake_.notify_one();
+    }
   }
   // Control paths (flush, stop): a wake-up that cannot be lost.
   void wake_consumer() {
