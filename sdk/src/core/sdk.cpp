@@ -34,24 +34,36 @@ std::string host_name() {
   return buf;
 }
 
-// Calls write() on push backends at their interval, on one thread.
-class MetricsPusher {
+// Makes every call into the metrics backends: write() to push backends at
+// their interval on its own thread, and flush()/shutdown() on the caller's.
+// One mutex serializes them, so a backend never sees two calls at once.
+class MetricsExporter {
  public:
-  MetricsPusher(std::vector<std::shared_ptr<MetricsBackend>> backends, MetricsProducer producer)
-      : backends_(std::move(backends)), producer_(std::move(producer)) {}
-  ~MetricsPusher() { stop(); }
+  MetricsExporter(std::vector<std::shared_ptr<MetricsBackend>> backends, MetricsProducer producer)
+      : producer_(std::move(producer)) {
+    auto& registry = MetricsRegistry::global();
+    const std::string_view keys[] = {"signal", "backend"};
+    auto exported = registry.counter("obs_exporter_exported", keys);
+    auto failed = registry.counter("obs_exporter_failed", keys);
+    for (auto& b : backends) {
+      const std::string name(b->name());
+      backends_.push_back({std::move(b), exported.labels("metrics", name), failed.labels("metrics", name)});
+    }
+  }
+  ~MetricsExporter() { stop(); }
 
   void start() {
     bool any = false;
-    for (auto& b : backends_) any = any || b->export_interval().count() > 0;
-    if (any)
-      thread_ = std::thread([this] {
-        try {
-          run();
-        } catch (...) {
-          internal::report_error("metrics-pusher", "metrics export thread stopped: " + internal::describe(std::current_exception()));
-        }
-      });
+    for (auto& b : backends_) any = any || is_push(b);
+    if (!any) return;
+    thread_ = std::thread([this] {
+      try {
+        run();
+      } catch (...) {
+        internal::report_error("metrics-exporter",
+                               "metrics export thread stopped: " + internal::describe(std::current_exception()));
+      }
+    });
   }
   void stop() {
     {
@@ -61,53 +73,91 @@ class MetricsPusher {
     wake_.notify_all();
     if (thread_.joinable()) thread_.join();
   }
-  // Pushes a snapshot to every push backend now (flush, shutdown).
-  void push_all() {
-    std::lock_guard write_lock(write_mutex_);
-    auto snapshot = producer_();
-    for (auto& b : backends_)
-      if (b->export_interval().count() > 0) write(*b, snapshot);
+  // A fresh snapshot to every push backend, then flush() on all of them.
+  void flush_all() {
+    std::lock_guard calls(calls_mutex_);
+    push_all();
+    for (auto& b : backends_) guarded(b, "flush", [&] { b.backend->flush(); });
+  }
+  // After stop(): last push, then flush() and shutdown() on every backend.
+  void shutdown_all() {
+    std::lock_guard calls(calls_mutex_);
+    push_all();
+    for (auto& b : backends_) {
+      guarded(b, "flush", [&] { b.backend->flush(); });
+      guarded(b, "shut down", [&] { b.backend->shutdown(); });
+    }
   }
 
  private:
+  struct Slot {
+    std::shared_ptr<MetricsBackend> backend;
+    Counter exported;
+    Counter failed;
+  };
+  static bool is_push(const Slot& b) { return b.backend->export_interval().count() > 0; }
+
+  template <class F>
+  static bool guarded(const Slot& b, const char* what, F&& call) {
+    try {
+      call();
+      return true;
+    } catch (...) {
+      const std::string name(b.backend->name());
+      internal::report_error("metrics-" + std::string(what) + "-" + name,
+                             "metrics backend '" + name + "' failed to " + what + ": " +
+                                 internal::describe(std::current_exception()));
+      return false;
+    }
+  }
+
+  void write(Slot& b, const MetricsSnapshot& snapshot) {
+    std::uint64_t series = 0;
+    for (const auto& f : snapshot.families) series += f.series.size();
+    if (guarded(b, "write", [&] { b.backend->write(snapshot); })) b.exported.inc(series);
+    else b.failed.inc(series);
+  }
+
+  void push_all() {
+    std::optional<MetricsSnapshot> snapshot;
+    for (auto& b : backends_) {
+      if (!is_push(b)) continue;
+      if (!snapshot) snapshot = producer_();
+      write(b, *snapshot);
+    }
+  }
+
   void run() {
     using Clock = std::chrono::steady_clock;
     std::vector<Clock::time_point> due(backends_.size(), Clock::now());
-    for (std::size_t i = 0; i < backends_.size(); ++i) due[i] += backends_[i]->export_interval();
+    for (std::size_t i = 0; i < backends_.size(); ++i) due[i] += backends_[i].backend->export_interval();
     std::unique_lock lock(mutex_);
     while (!stop_) {
       auto next = Clock::time_point::max();
       for (std::size_t i = 0; i < backends_.size(); ++i)
-        if (backends_[i]->export_interval().count() > 0) next = std::min(next, due[i]);
+        if (is_push(backends_[i])) next = std::min(next, due[i]);
       wake_.wait_until(lock, next, [&] { return stop_; });
       if (stop_) break;
       lock.unlock();
-      std::unique_lock write_lock(write_mutex_);  // write() never runs on two threads at once
-      const auto now = Clock::now();
-      std::optional<MetricsSnapshot> snapshot;
-      for (std::size_t i = 0; i < backends_.size(); ++i) {
-        if (backends_[i]->export_interval().count() <= 0 || due[i] > now) continue;
-        if (!snapshot) snapshot = producer_();
-        write(*backends_[i], *snapshot);
-        due[i] = now + backends_[i]->export_interval();
+      {
+        std::lock_guard calls(calls_mutex_);
+        const auto now = Clock::now();
+        std::optional<MetricsSnapshot> snapshot;
+        for (std::size_t i = 0; i < backends_.size(); ++i) {
+          if (!is_push(backends_[i]) || due[i] > now) continue;
+          if (!snapshot) snapshot = producer_();
+          write(backends_[i], *snapshot);
+          due[i] = now + backends_[i].backend->export_interval();
+        }
       }
-      write_lock.unlock();
       lock.lock();
     }
   }
-  static void write(MetricsBackend& b, const MetricsSnapshot& s) {
-    try {
-      b.write(s);
-    } catch (...) {
-      internal::report_error("metrics-write-" + std::string(b.name()),
-                             "metrics backend '" + std::string(b.name()) + "' failed: " + internal::describe(std::current_exception()));
-    }
-  }
 
-  std::vector<std::shared_ptr<MetricsBackend>> backends_;
+  std::vector<Slot> backends_;
   MetricsProducer producer_;
-  std::mutex mutex_;
-  std::mutex write_mutex_;
+  std::mutex calls_mutex_;  // serializes every call into the backends
+  std::mutex mutex_;        // guards stop_
   std::condition_variable wake_;
   bool stop_ = false;
   std::thread thread_;
@@ -122,8 +172,7 @@ struct Sdk::State {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::shared_ptr<internal::LogQueue> log_queue;
   std::unique_ptr<internal::LogPipeline> log_pipeline;
-  std::vector<std::shared_ptr<MetricsBackend>> metrics_backends;
-  std::unique_ptr<MetricsPusher> pusher;
+  std::unique_ptr<MetricsExporter> metrics;
   std::unique_ptr<internal::AdminServer> admin;
   std::mutex shutdown_mutex;
   bool owns_global = false;
@@ -167,15 +216,7 @@ bool Sdk::flush(std::chrono::milliseconds timeout) {
   if (state_->stopped) return true;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   bool ok = state_->log_pipeline ? state_->log_pipeline->flush(deadline) : true;
-  if (state_->pusher) state_->pusher->push_all();
-  for (auto& b : state_->metrics_backends) {
-    try {
-      b->flush();
-    } catch (...) {
-      internal::report_error("metrics-flush-" + std::string(b->name()), "metrics backend '" + std::string(b->name()) +
-                                                  "' failed to flush: " + internal::describe(std::current_exception()));
-    }
-  }
+  if (state_->metrics) state_->metrics->flush_all();
   return ok && std::chrono::steady_clock::now() <= deadline;
 }
 
@@ -189,18 +230,9 @@ void Sdk::shutdown(std::chrono::milliseconds timeout) {
   if (s.admin) s.admin->stop();
   internal::route_logs(nullptr);
   if (s.log_pipeline) s.log_pipeline->shutdown(deadline);
-  if (s.pusher) {
-    s.pusher->stop();
-    s.pusher->push_all();
-  }
-  for (auto& b : s.metrics_backends) {
-    try {
-      b->flush();
-      b->shutdown();
-    } catch (...) {
-      internal::report_error("metrics-shutdown-" + std::string(b->name()), "metrics backend '" + std::string(b->name()) +
-                                                     "' failed to shut down: " + internal::describe(std::current_exception()));
-    }
+  if (s.metrics) {
+    s.metrics->stop();
+    s.metrics->shutdown_all();
   }
   if (s.owns_global) {
     internal::reset_error_reporting(nullptr);  // the handler may capture objects that die with the app
@@ -257,22 +289,27 @@ Sdk init(Config config) {
 
     // Metrics
     std::shared_ptr<PrometheusBackend> prometheus;
+    std::vector<std::shared_ptr<MetricsBackend>> candidates;
     if (config.prometheus) {
       prometheus = std::make_shared<PrometheusBackend>();
-      s.metrics_backends.push_back(prometheus);
+      candidates.push_back(prometheus);
     }
     for (auto& b : config.metrics_backends)
-      if (b) s.metrics_backends.push_back(b);
+      if (b) candidates.push_back(b);
     MetricsProducer producer = [&registry] { return registry.snapshot(); };
-    for (auto& b : s.metrics_backends) {
+    std::vector<std::shared_ptr<MetricsBackend>> metrics_backends;
+    for (auto& b : candidates) {
       try {
         b->attach(s.resource, producer);
+        metrics_backends.push_back(b);
       } catch (...) {
-        s.error("metrics backend '" + std::string(b->name()) + "' failed to start: " + internal::describe(std::current_exception()));
+        // Not started, so never called again: a half-started backend is the host's problem otherwise.
+        s.error("metrics backend '" + std::string(b->name()) + "' failed to start and is not used: " +
+                internal::describe(std::current_exception()));
       }
     }
-    s.pusher = std::make_unique<MetricsPusher>(s.metrics_backends, producer);
-    s.pusher->start();
+    s.metrics = std::make_unique<MetricsExporter>(std::move(metrics_backends), producer);
+    s.metrics->start();
 
     // Admin server
     if (config.admin_server) {
