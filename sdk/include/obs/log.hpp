@@ -15,7 +15,7 @@ namespace obs::log {
 
 namespace detail {
 extern OBS_API std::atomic<int> min_level;
-OBS_API void emit(Level level, std::string_view message, Fields fields);
+OBS_API void emit(Level level, std::string_view message, Fields fields) noexcept;
 }  // namespace detail
 
 inline bool enabled(Level level) {

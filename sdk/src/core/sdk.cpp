@@ -227,13 +227,15 @@ void Sdk::shutdown(std::chrono::milliseconds timeout) {
   if (s.stopped) return;
   s.stopped = true;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  if (s.admin) s.admin->stop();
+  // Telemetry first, so the deadline goes to delivering it; the admin
+  // server last (stopping it waits for idle keep-alive connections).
   internal::route_logs(nullptr);
   if (s.log_pipeline) s.log_pipeline->shutdown(deadline);
   if (s.metrics) {
     s.metrics->stop();
     s.metrics->shutdown_all();
   }
+  if (s.admin) s.admin->stop();
   if (s.owns_global) {
     internal::reset_error_reporting(nullptr);  // the handler may capture objects that die with the app
     g_active.store(false);

@@ -47,6 +47,9 @@ std::string AdminServer::start() {
   s.set_read_timeout(5, 0);
   s.set_write_timeout(5, 0);
   s.set_keep_alive_max_count(100);
+  // Stopping the server waits for connections idling in keep-alive (as
+  // Prometheus keeps them between scrapes): keep that wait short.
+  s.set_keep_alive_timeout(1);
 
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     guarded(res, [&] {

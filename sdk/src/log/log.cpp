@@ -2,8 +2,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "log/log_channel.hpp"
@@ -34,13 +36,46 @@ LogChannel& channel() {
   return *c;
 }
 
-const Counter& dropped(bool initialized) {
+enum class Drop { QueueFull, NotInitialized, CopyFailed };
+
+void count_drop(Drop why) {
   static const auto family = MetricsRegistry::global().counter(
       "obs_exporter_dropped", std::initializer_list<std::string_view>{"signal", "reason"},
       {.help = "Records, spans or data points dropped before reaching a backend"});
-  static const Counter queue_full = family.labels("logs", "queue_full");
-  static const Counter not_initialized = family.labels("logs", "not_initialized");
-  return initialized ? queue_full : not_initialized;
+  static const Counter counters[] = {family.labels("logs", "queue_full"), family.labels("logs", "not_initialized"),
+                                     family.labels("logs", "copy_failed")};
+  counters[static_cast<int>(why)].inc();
+}
+
+// Bounds what one record can hold in a queue slot: a message or string field
+// beyond these sizes is cut at a UTF-8 boundary and marked.
+constexpr std::size_t kMaxMessageBytes = 64 * 1024;
+constexpr std::size_t kMaxFieldValueBytes = 16 * 1024;
+constexpr std::size_t kMaxFieldKeyBytes = 256;
+constexpr std::size_t kMaxFields = 64;
+
+void assign_bounded(std::string& out, std::string_view in, std::size_t max) {
+  if (in.size() <= max) {
+    out.assign(in);
+    return;
+  }
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(in[cut]) & 0xc0) == 0x80) --cut;  // not inside a character
+  out.assign(in.substr(0, cut));
+  out += "...[truncated ";
+  out += std::to_string(in.size() - cut);
+  out += " bytes]";
+}
+
+void assign_field(OwnedField& out, const Field& f) {
+  assign_bounded(out.key, f.key(), kMaxFieldKeyBytes);
+  out.type = f.type();
+  switch (out.type) {
+    case FieldType::String: assign_bounded(out.str, f.as_string(), kMaxFieldValueBytes); break;
+    case FieldType::Int: out.i = f.as_int(); break;
+    case FieldType::Double: out.d = f.as_double(); break;
+    case FieldType::Bool: out.b = f.as_bool(); break;
+  }
 }
 
 std::uint64_t this_thread_id() {
@@ -54,8 +89,9 @@ std::shared_ptr<LogQueue> log_queue(std::size_t capacity) {
   auto& c = channel();
   std::lock_guard lock(c.mutex);
   for (auto& q : c.queues)
-    if (q->capacity() >= capacity && q->capacity() < capacity * 2) return q;
+    if (q->capacity() >= capacity && q->capacity() < capacity * 2 && q->try_acquire()) return q;
   c.queues.push_back(std::make_shared<LogQueue>(capacity));
+  c.queues.back()->try_acquire();
   return c.queues.back();
 }
 
@@ -65,29 +101,39 @@ void route_logs(LogQueue* queue) { channel().active.store(queue, std::memory_ord
 
 namespace obs::log::detail {
 
-void emit(Level level, std::string_view message, Fields fields) {
+void emit(Level level, std::string_view message, Fields fields) noexcept {
   using namespace obs::internal;
-  LogQueue* q = channel().active.load(std::memory_order_acquire);
-  if (!q) {
-    dropped(false).inc();
-    return;
+  try {
+    LogQueue* q = channel().active.load(std::memory_order_acquire);
+    if (!q) {
+      count_drop(Drop::NotInitialized);
+      return;
+    }
+    const auto now = std::chrono::system_clock::now();
+    const std::uint64_t tid = this_thread_id();
+    const auto pushed = q->try_push([&](LogRecord& r) {
+      r.time = now;
+      r.level = level;
+      r.thread_id = tid;
+      assign_bounded(r.message, message, kMaxMessageBytes);
+      const std::size_t n = std::min(fields.size(), kMaxFields);
+      r.fields.resize(n + (fields.size() > n ? 1 : 0));
+      std::size_t i = 0;
+      for (const Field& f : fields) {
+        if (i == n) break;
+        assign_field(r.fields[i++], f);
+      }
+      if (fields.size() > n) assign_field(r.fields[n], Field("fields_truncated", fields.size() - n));
+    });
+    switch (pushed) {
+      case LogQueue::Push::Ok: q->notify_consumer(); break;
+      case LogQueue::Push::Full: count_drop(Drop::QueueFull); break;
+      case LogQueue::Push::Failed: count_drop(Drop::CopyFailed); break;
+    }
+  } catch (...) {
+    // Out of memory while counting: nothing useful left to do, and a log
+    // call must never throw into the application.
   }
-  const auto now = std::chrono::system_clock::now();
-  const std::uint64_t tid = this_thread_id();
-  const bool pushed = q->try_push([&](LogRecord& r) {
-    r.time = now;
-    r.level = level;
-    r.thread_id = tid;
-    r.message.assign(message);
-    r.fields.resize(fields.size());
-    std::size_t i = 0;
-    for (const Field& f : fields) r.fields[i++].assign(f);
-  });
-  if (!pushed) {
-    dropped(true).inc();
-    return;
-  }
-  q->notify_consumer();
 }
 
 }  // namespace obs::log::detail

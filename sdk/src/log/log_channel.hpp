@@ -8,8 +8,9 @@
 
 namespace obs::internal {
 
-// A queue of at least `capacity` slots. Queues are kept for the life of the
-// process and reused by later init()s with the same capacity.
+// An acquired queue of at least `capacity` slots. Queues are kept for the
+// life of the process and reused by later init()s once their previous
+// consumer has exited.
 std::shared_ptr<LogQueue> log_queue(std::size_t capacity);
 // Routes facade calls to `queue` (nullptr: count them as dropped).
 void route_logs(LogQueue* queue);

@@ -8,10 +8,10 @@
 #include <atomic>
 #include <bit>
 #include <condition_variable>
-#include <mutex>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "obs/log_backend.hpp"
 
@@ -26,9 +26,17 @@ class LogQueue {
 
   std::size_t capacity() const { return mask_ + 1; }
 
-  // Calls fill(LogRecord&) on a claimed slot; false when the queue is full.
+  // One consumer at a time: a pipeline takes the queue before starting its
+  // thread and gives it back when that thread has exited.
+  bool try_acquire() { return !in_use_.exchange(true); }
+  void release() { in_use_.store(false); }
+
+  enum class Push { Ok, Full, Failed };
+  // Calls fill(LogRecord&) on a claimed slot. If fill throws, the slot is
+  // still published (marked invalid, skipped by the consumer): a claimed
+  // slot that is never published would stop the consumer for good.
   template <class Fill>
-  bool try_push(Fill&& fill) {
+  Push try_push(Fill&& fill) {
     std::size_t pos = head_.load(std::memory_order_relaxed);
     for (;;) {
       Slot& slot = slots_[pos & mask_];
@@ -36,17 +44,28 @@ class LogQueue {
       const auto diff = static_cast<std::intptr_t>(seq) - static_cast<std::intptr_t>(pos);
       if (diff == 0) {
         if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) {
-          fill(slot.record);
+          Push result = Push::Ok;
+          try {
+            fill(slot.record);
+            slot.valid = true;
+          } catch (...) {
+            slot.valid = false;
+            result = Push::Failed;
+          }
           slot.sequence.store(pos + 1, std::memory_order_release);
-          return true;
+          return result;
         }
       } else if (diff < 0) {
-        return false;
+        return Push::Full;
       } else {
         pos = head_.load(std::memory_order_relaxed);
       }
     }
   }
+
+  // How many slots producers have claimed so far: every record pushed
+  // before a call has a position below its result.
+  std::uint64_t claimed() const { return head_.load(std::memory_order_acquire); }
 
   // Producers: wake the consumer if it sleeps. Only the first producer to
   // see it asleep pays for the wake-up; the rest see false. Taking the
@@ -72,21 +91,31 @@ class LogQueue {
     sleeping_.store(false);
   }
 
-  // Consumer only: the oldest published record, or nullptr.
-  LogRecord* front() {
+  // Consumer only: the oldest published record, or nullptr if the next
+  // slot is empty or still being filled. `valid` is false for a record
+  // whose copy failed.
+  LogRecord* front(bool& valid) {
     Slot& slot = slots_[tail_ & mask_];
     if (slot.sequence.load(std::memory_order_acquire) != tail_ + 1) return nullptr;
+    valid = slot.valid;
     return &slot.record;
+  }
+  bool has_front() {
+    bool valid;
+    return front(valid) != nullptr;
   }
   // Consumer only: releases the slot returned by front().
   void pop() {
     slots_[tail_ & mask_].sequence.store(tail_ + mask_ + 1, std::memory_order_release);
     ++tail_;
   }
+  // Consumer only: the position of the next record to consume.
+  std::uint64_t position() const { return tail_; }
 
  private:
   struct Slot {
     std::atomic<std::size_t> sequence;
+    bool valid = false;
     LogRecord record;
   };
   const std::size_t mask_;
@@ -94,6 +123,7 @@ class LogQueue {
   alignas(64) std::atomic<std::size_t> head_{0};
   alignas(64) std::size_t tail_ = 0;
   std::atomic<bool> sleeping_{false};
+  std::atomic<bool> in_use_{false};
   std::mutex wait_mutex_;
   std::condition_variable wake_;
 };
