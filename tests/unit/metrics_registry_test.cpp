@@ -1,6 +1,7 @@
 // The metric store: naming rules, conflicts, series limit, concurrency.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <thread>
 
 #include "obs/backends/prometheus.hpp"
@@ -220,6 +221,87 @@ TEST(Registry, CollectorsAddFamiliesAndTheirExceptionsAreContained) {
   });
   r.add_collector([](std::vector<obs::MetricFamilySnapshot>&) { throw std::runtime_error("boom"); });
   EXPECT_EQ(family(r.snapshot(), "computed")->series[0].value, 9);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Registry, BoundRegistrationAfterTheFacadeAcceptsTheSameKeysInAnotherOrder) {
+  MetricsRegistry r;
+  r.increment("http.requests", 1, {{"route", "/a"}, {"code", "200"}});  // registers keys sorted: code, route
+  auto f = r.counter("http.requests", {"route", "code"});
+  ASSERT_TRUE(f.ok()) << f.error();
+  f.labels("/a", "200").inc(4);
+  const auto s = r.snapshot();
+  const auto* fam = family(s, "http_requests");
+  ASSERT_EQ(fam->series.size(), 1u);
+  EXPECT_EQ(fam->series[0].value, 5);
+}
+
+TEST(Registry, CustomBucketsAfterFirstUseAreRefusedWithAHint) {
+  MetricsRegistry r;
+  r.observe("late.buckets", 1, {});
+  auto h = r.histogram("late.buckets", {}, {.buckets = {1, 2}});
+  EXPECT_FALSE(h.ok());
+  EXPECT_NE(h.error().find("before their first use"), std::string::npos) << h.error();
+  EXPECT_TRUE(r.histogram("late.buckets", {}).ok());  // default buckets: whatever is registered
+}
+
+TEST(Registry, ManyOverflowingMetricsDoNotDeadlockTheOverflowSelfMetric) {
+  MetricsRegistry r;
+  for (int i = 0; i < 2100; ++i) {
+    auto f = r.counter("m" + std::to_string(i), {"k"}, {.series_limit = 1});
+    f.labels("a").inc();
+    f.labels("b").inc();  // overflow
+  }
+  const auto s = r.snapshot();
+  EXPECT_EQ(family(s, "obs_metric_series_overflow")->series.size(), 2100u);
+  EXPECT_TRUE(family(s, "m2099")->series[1].overflow);
+}
+
+TEST(Registry, AHugeSeriesLimitCostsNothingUpFront) {
+  MetricsRegistry r;
+  auto f = r.counter("unbounded", {"id"}, {.series_limit = SIZE_MAX});
+  ASSERT_TRUE(f.ok()) << f.error();
+  for (int i = 0; i < 5000; ++i) f.labels(std::to_string(i)).inc();  // the index grows as it goes
+  EXPECT_EQ(family(r.snapshot(), "unbounded")->series.size(), 5000u);
+}
+
+TEST(Registry, CollectedNamesAreReserved) {
+  MetricsRegistry r;
+  r.add_collector([](std::vector<obs::MetricFamilySnapshot>&) {}, {"process_threads", "process_cpu_seconds_total"});
+  EXPECT_FALSE(r.gauge("process.threads", {}).ok());
+  EXPECT_FALSE(r.counter("process_cpu_seconds", {}).ok());
+  EXPECT_TRUE(r.gauge("process_cpu_seconds", {}).ok());  // exposes a different name
+}
+
+TEST(Instruments, IntegerAmountsAndNonFiniteAmounts) {
+  MetricsRegistry r;
+  auto c = r.counter("amounts", {}).labels();
+  c.inc(5);
+  c.inc(std::uint64_t{2});
+  c.inc(0.5);
+  c.inc(-3);
+  c.inc(std::numeric_limits<double>::infinity());
+  c.inc(std::nan(""));
+  EXPECT_EQ(c.value(), 7.5);
+}
+
+TEST(Instruments, TagsFormatNumbers) {
+  MetricsRegistry r;
+  r.set_gauge("tagged", 1, {{"ratio", 0.25}, {"n", -7}, {"flag", true}});
+  const auto s = r.snapshot();
+  EXPECT_EQ(family(s, "tagged")->series[0].label_values, (std::vector<std::string>{"true", "-7", "0.25"}));
+}
+
+TEST(Instruments, OneThreadHasOneSlotWhoeverAsks) {
+  const unsigned slot = obs::detail::next_thread_slot();
+  EXPECT_EQ(obs::detail::next_thread_slot(), slot);
+  EXPECT_EQ(obs::detail::this_thread_slot(), slot);
+  unsigned other = slot;
+  std::thread([&] { other = obs::detail::this_thread_slot(); }).join();
+  EXPECT_NE(other, slot);
 }
 
 }  // namespace

@@ -41,3 +41,20 @@ TEST(PrometheusBackend, RenderUsesTheAttachedProducer) {
 }
 
 }  // namespace
+
+namespace {
+TEST(PrometheusBackend, ARepeatedFamilyNameIsWrittenOnce) {
+  obs::MetricsSnapshot s;
+  for (double v : {1.0, 2.0}) {
+    obs::MetricFamilySnapshot f;
+    f.name = "twice";
+    f.type = obs::MetricType::Gauge;
+    f.series.emplace_back().value = v;
+    s.families.push_back(f);
+  }
+  const std::string text = obs::PrometheusBackend::render(s);
+  EXPECT_EQ(text.find("# TYPE twice gauge"), text.rfind("# TYPE twice gauge")) << text;
+  EXPECT_NE(text.find("twice 1\n"), std::string::npos);
+  EXPECT_EQ(text.find("twice 2\n"), std::string::npos);
+}
+}  // namespace

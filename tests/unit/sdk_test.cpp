@@ -372,3 +372,18 @@ TEST_F(AdminTest, ASecondServerCannotShareTheAdminPort) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(SdkTest, AnErrorHandlerMayRecordMetricsWithoutDeadlocking) {
+  auto sdk = obs::init(quiet().on_error([](std::string_view) { obs::metric::increment("sdk_test.sdk_errors"); }));
+  ASSERT_TRUE(obs::counter("sdk_test.conflicted", {}).ok());
+  EXPECT_FALSE(obs::gauge("sdk_test.conflicted", {}).ok());  // reported to the handler, which records a metric
+  obs::metric::increment("sdk_test.conflicted", 1, {{"unexpected", "tag"}});
+  const auto s = obs::MetricsRegistry::global().snapshot();
+  bool counted = false;
+  for (const auto& f : s.families) counted = counted || (f.name == "sdk_test_sdk_errors" && f.series.at(0).value >= 1);
+  EXPECT_TRUE(counted);
+}
+
+}  // namespace

@@ -20,7 +20,10 @@ class Field {
   Field(std::string_view key, const char* v)
       : key_(key), str_(v ? std::string_view(v) : std::string_view("(null)")), type_(FieldType::String) {}
   Field(std::string_view key, const std::string& v) : key_(key), str_(v), type_(FieldType::String) {}
-  Field(std::string_view key, bool v) : key_(key), b_(v), type_(FieldType::Bool) {}
+  // Only a real bool: a pointer or an enum must not turn into true/false.
+  template <std::same_as<bool> B>
+  Field(std::string_view key, B v) : key_(key), b_(v), type_(FieldType::Bool) {}
+  Field(std::string_view key, char v) = delete;  // a character is ambiguous: pass a string or a number
   template <std::integral T>
     requires(!std::same_as<T, bool> && !std::same_as<T, char>)
   Field(std::string_view key, T v) : key_(key) {

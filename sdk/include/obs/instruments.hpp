@@ -10,7 +10,9 @@
 // with another type or other label keys, yields a family whose ok() is
 // false and whose error() names the problem; its handles do nothing.
 #include <array>
+#include <concepts>
 #include <cstddef>
+#include <limits>
 #include <cstdint>
 #include <initializer_list>
 #include <span>
@@ -51,12 +53,14 @@ class Counter {
   void inc() const {
     if (cell_) cell_->add(std::uint64_t{1});
   }
-  // Negative or NaN amounts are ignored: a counter only goes up.
+  // Negative, infinite or NaN amounts are ignored: a counter only goes up.
   void inc(double amount) const {
-    if (cell_ && amount >= 0) cell_->add(amount);
+    if (cell_ && amount >= 0 && amount <= std::numeric_limits<double>::max()) cell_->add(amount);
   }
-  void inc(std::uint64_t amount) const {
-    if (cell_) cell_->add(amount);
+  template <std::integral T>
+    requires(!std::same_as<T, bool>)
+  void inc(T amount) const {
+    if (cell_ && amount >= 0) cell_->add(static_cast<std::uint64_t>(amount));
   }
   double value() const { return cell_ ? cell_->value() : 0; }
   bool valid() const { return cell_ != nullptr; }
@@ -98,12 +102,15 @@ class Histogram {
 };
 
 // A registered metric family. labels(...) binds values, in the order the
-// label keys were given at registration, to one series.
+// label keys were given at this registration, to one series.
 template <class Handle, class Cell>
 class Family {
  public:
   Family() = default;
-  Family(detail::Family* family, std::string error) : family_(family), error_(std::move(error)) {}
+  // `order`: where each of this registration's keys sits in the family's
+  // own key order (empty when they are the same).
+  Family(detail::Family* family, std::string error, std::vector<std::uint8_t> order = {})
+      : family_(family), error_(std::move(error)), order_(std::move(order)) {}
 
   template <class... Values>
   Handle labels(const Values&... values) const {
@@ -112,6 +119,11 @@ class Family {
   }
   Handle labels_span(std::span<const std::string_view> values) const {
     if (!family_) return Handle();
+    if (!order_.empty() && values.size() == order_.size() && values.size() <= 16) {
+      std::array<std::string_view, 16> reordered;
+      for (std::size_t i = 0; i < values.size(); ++i) reordered[order_[i]] = values[i];
+      return Handle(static_cast<Cell*>(detail::bind_series(family_, std::span(reordered.data(), values.size()))));
+    }
     return Handle(static_cast<Cell*>(detail::bind_series(family_, values)));
   }
   bool ok() const { return family_ != nullptr; }
@@ -120,6 +132,7 @@ class Family {
  private:
   detail::Family* family_ = nullptr;
   std::string error_;
+  std::vector<std::uint8_t> order_;
 };
 
 using CounterFamily = Family<Counter, detail::CounterCell>;

@@ -34,6 +34,15 @@ class OBS_API MetricsRegistry {
                     const MetricOptions& options = {});
   HistogramFamily histogram(std::string_view name, std::span<const std::string_view> label_keys,
                             const MetricOptions& options = {});
+  CounterFamily counter(std::string_view name, LabelKeys label_keys = {}, const MetricOptions& options = {}) {
+    return counter(name, std::span(label_keys.begin(), label_keys.size()), options);
+  }
+  GaugeFamily gauge(std::string_view name, LabelKeys label_keys = {}, const MetricOptions& options = {}) {
+    return gauge(name, std::span(label_keys.begin(), label_keys.size()), options);
+  }
+  HistogramFamily histogram(std::string_view name, LabelKeys label_keys = {}, const MetricOptions& options = {}) {
+    return histogram(name, std::span(label_keys.begin(), label_keys.size()), options);
+  }
 
   // The facade: find or register the family from the name and the tag keys.
   // Rejected measurements are counted in obs_metric_rejected_total.
@@ -42,8 +51,10 @@ class OBS_API MetricsRegistry {
   void observe(std::string_view name, double value, Tags tags);
 
   // Families computed when a snapshot is taken (process metrics, say).
+  // `exposed_names` are the sample names they produce (counters with
+  // "_total"), reserved so that no registered metric can collide with them.
   using Collector = std::function<void(std::vector<MetricFamilySnapshot>&)>;
-  void add_collector(Collector collector);
+  void add_collector(Collector collector, const std::vector<std::string>& exposed_names = {});
 
   MetricsSnapshot snapshot() const;
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/diagnostics.hpp"
+#include "core/self_metrics.hpp"
 #include "http/admin_server.hpp"
 #include "log/log_channel.hpp"
 #include "log/log_pipeline.hpp"
@@ -41,13 +42,11 @@ class MetricsExporter {
  public:
   MetricsExporter(std::vector<std::shared_ptr<MetricsBackend>> backends, MetricsProducer producer)
       : producer_(std::move(producer)) {
-    auto& registry = MetricsRegistry::global();
-    const std::string_view keys[] = {"signal", "backend"};
-    auto exported = registry.counter("obs_exporter_exported", keys);
-    auto failed = registry.counter("obs_exporter_failed", keys);
+    const auto& counters = internal::exporter_counters();
     for (auto& b : backends) {
       const std::string name(b->name());
-      backends_.push_back({std::move(b), exported.labels("metrics", name), failed.labels("metrics", name)});
+      backends_.push_back(
+          {std::move(b), counters.exported.labels("metrics", name), counters.failed.labels("metrics", name)});
     }
   }
   ~MetricsExporter() { stop(); }

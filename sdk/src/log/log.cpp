@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/self_metrics.hpp"
 #include "log/log_channel.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics_registry.hpp"
@@ -39,9 +40,7 @@ LogChannel& channel() {
 enum class Drop { QueueFull, NotInitialized, CopyFailed };
 
 void count_drop(Drop why) {
-  static const auto family = MetricsRegistry::global().counter(
-      "obs_exporter_dropped", std::initializer_list<std::string_view>{"signal", "reason"},
-      {.help = "Records, spans or data points dropped before reaching a backend"});
+  static const auto& family = exporter_counters().dropped;
   static const Counter counters[] = {family.labels("logs", "queue_full"), family.labels("logs", "not_initialized"),
                                      family.labels("logs", "copy_failed")};
   counters[static_cast<int>(why)].inc();

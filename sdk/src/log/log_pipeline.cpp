@@ -4,7 +4,7 @@
 #include <string>
 
 #include "core/diagnostics.hpp"
-#include "obs/metrics_registry.hpp"
+#include "core/self_metrics.hpp"
 
 namespace obs::internal {
 namespace {
@@ -27,15 +27,11 @@ LogPipeline::LogPipeline(std::shared_ptr<LogQueue> queue, Resource resource,
   state_->resource = std::move(resource);
   state_->batch_size = batch_size ? batch_size : 1;
   state_->batch.resize(state_->batch_size);
-  auto& registry = MetricsRegistry::global();
-  const std::string_view keys[] = {"signal", "backend"};
-  auto exported = registry.counter("obs_exporter_exported", keys,
-                                   {.help = "Records, spans or data points delivered to a backend"});
-  auto failed = registry.counter("obs_exporter_failed", keys,
-                                 {.help = "Records, spans or data points a backend failed to deliver"});
+  const auto& counters = exporter_counters();
   for (auto& b : backends) {
     const std::string name(b->name());
-    state_->backends.push_back({std::move(b), exported.labels("logs", name), failed.labels("logs", name)});
+    state_->backends.push_back(
+        {std::move(b), counters.exported.labels("logs", name), counters.failed.labels("logs", name)});
   }
 }
 

@@ -9,7 +9,8 @@ namespace obs::detail {
 
 unsigned next_thread_slot() {
   static std::atomic<unsigned> next{0};
-  return next.fetch_add(1, std::memory_order_relaxed);
+  static thread_local const unsigned slot = next.fetch_add(1, std::memory_order_relaxed);
+  return slot;
 }
 
 unsigned shard_mask() {

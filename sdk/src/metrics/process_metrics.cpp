@@ -86,7 +86,8 @@ void add(std::vector<MetricFamilySnapshot>& out, const char* name, const char* h
 }  // namespace
 
 void add_process_metrics(MetricsRegistry& registry) {
-  registry.add_collector([](std::vector<MetricFamilySnapshot>& out) {
+  registry.add_collector(
+      [](std::vector<MetricFamilySnapshot>& out) {
     const ProcStat s = read_stat();
     if (s.ok) {
       add(out, "process_cpu_seconds", "Total user and system CPU time spent in seconds.", MetricType::Counter,
@@ -102,7 +103,9 @@ void add_process_metrics(MetricsRegistry& registry) {
     if (getrlimit(RLIMIT_NOFILE, &lim) == 0)
       add(out, "process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge,
           lim.rlim_cur == RLIM_INFINITY ? -1.0 : static_cast<double>(lim.rlim_cur));
-  });
+      },
+      {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes",
+       "process_start_time_seconds", "process_threads", "process_open_fds", "process_max_fds"});
 }
 
 }  // namespace obs::internal

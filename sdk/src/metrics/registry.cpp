@@ -23,7 +23,7 @@ struct Series {
 };
 
 struct Family {
-  Family(MetricsRegistry::Impl* r, std::size_t series_limit) : registry(r), limit(series_limit), index(series_limit) {}
+  Family(MetricsRegistry::Impl* r, std::size_t series_limit) : registry(r), limit(series_limit) {}
   std::uint64_t hash = 0;  // of the canonical name, for the registry's index
   MetricsRegistry::Impl* registry;
   std::string name;
@@ -38,7 +38,8 @@ struct Family {
   std::mutex mutex;  // guards creation and the lists below
   std::vector<std::unique_ptr<Series>> series;
   std::unique_ptr<Series> overflow;
-  Counter overflow_count;
+  // This family's series in obs_metric_series_overflow, bound on first overflow.
+  std::atomic<CounterCell*> overflow_count{nullptr};
 };
 
 // A facade spelling of a name ("comments.created") pointing at its family.
@@ -115,15 +116,15 @@ std::vector<std::string> exposed_names(const std::string& name, MetricType type)
 struct MetricsRegistry::Impl {
   std::mutex mutex;  // registration
   std::vector<std::unique_ptr<detail::Family>> families;
-  internal::InsertOnlyIndex<detail::Family> by_name{kMaxFamilies};
+  internal::InsertOnlyIndex<detail::Family> by_name;
   std::vector<std::unique_ptr<detail::Alias>> alias_store;
-  internal::InsertOnlyIndex<detail::Alias> aliases{kMaxAliases};
+  internal::InsertOnlyIndex<detail::Alias> aliases;
   std::map<std::string, std::string, std::less<>> exposed;  // sample name -> family name
   std::vector<Collector> collectors;
   std::atomic<std::size_t> default_limit{2000};
 
   std::array<Counter, static_cast<std::size_t>(Reject::kCount)> rejected;
-  CounterFamily overflow_family;
+  detail::Family* overflow_family_ptr = nullptr;
 
   void reject(Reject why, std::string_view key, const std::string& message) {
     rejected[static_cast<std::size_t>(why)].inc();
@@ -135,8 +136,17 @@ struct MetricsRegistry::Impl {
     return by_name.find(h, [&](const detail::Family& f) { return f.name == canonical; });
   }
 
+  // Never throws; on failure returns nullptr and sets `error` (already
+  // reported). When `order` is given, an existing family whose label keys
+  // are a permutation of `raw_keys` matches, and order[i] is the family's
+  // index of raw_keys[i].
   detail::Family* register_family(std::string_view raw, MetricType type, std::span<const std::string_view> raw_keys,
-                                  const MetricOptions& options, std::string& error, bool keys_any_order = false);
+                                  const MetricOptions& options, std::string& error,
+                                  std::vector<std::uint8_t>* order = nullptr);
+  detail::Family* register_locked(std::string_view raw, MetricType type, std::span<const std::string_view> raw_keys,
+                                  const MetricOptions& options, std::string& error, Reject& why,
+                                  std::vector<std::uint8_t>* order);
+  void count_overflow(detail::Family* f);
   detail::Family* facade_family(std::string_view name, MetricType type, Tags tags);
   void* bind(detail::Family* f, std::span<const std::string_view> values);
   bool map_tags(detail::Family* f, Tags tags, std::array<std::string_view, kMaxLabels>& out);
@@ -145,10 +155,28 @@ struct MetricsRegistry::Impl {
 detail::Family* MetricsRegistry::Impl::register_family(std::string_view raw, MetricType type,
                                                        std::span<const std::string_view> raw_keys,
                                                        const MetricOptions& options, std::string& error,
-                                                       bool keys_any_order) {
+                                                       std::vector<std::uint8_t>* order) {
+  Reject why = Reject::InvalidName;
+  detail::Family* f = nullptr;
+  try {
+    f = register_locked(raw, type, raw_keys, options, error, why, order);
+  } catch (const std::exception& e) {
+    error = "metric '" + std::string(raw.substr(0, 200)) + "' not registered: " + e.what();
+    why = Reject::TooManyFamilies;
+  }
+  // Reported here, with no registry lock held: the error handler is the
+  // user's code and may well record a metric.
+  if (!f) reject(why, "register:" + std::string(raw.substr(0, 200)), error);
+  return f;
+}
+
+detail::Family* MetricsRegistry::Impl::register_locked(std::string_view raw, MetricType type,
+                                                       std::span<const std::string_view> raw_keys,
+                                                       const MetricOptions& options, std::string& error,
+                                                       Reject& reason, std::vector<std::uint8_t>* order) {
   auto fail = [&](Reject why, std::string message) -> detail::Family* {
     error = std::move(message);
-    reject(why, "register:" + std::string(raw.substr(0, 200)), error);
+    reason = why;
     return nullptr;
   };
   std::string name = canonical_metric_name(raw, error);
@@ -191,16 +219,26 @@ detail::Family* MetricsRegistry::Impl::register_family(std::string_view raw, Met
 
   std::lock_guard lock(mutex);
   if (detail::Family* existing = find_family(name)) {
-    // The facade sees tags in any order; bound registrations fix the order.
-    const bool same_keys = existing->keys == keys ||
-                           (keys_any_order && std::is_permutation(keys.begin(), keys.end(), existing->keys.begin(),
-                                                                  existing->keys.end()));
-    if (existing->type == type && same_keys && (type != MetricType::Histogram || existing->bounds == bounds ||
-                                                keys_any_order))
+    // Same keys in another order match too: the facade registers tag keys
+    // sorted, and a bound registration may come after it.
+    const bool same_keys = existing->keys == keys || (order && std::is_permutation(keys.begin(), keys.end(),
+                                                                                   existing->keys.begin(),
+                                                                                   existing->keys.end()));
+    const bool buckets_ok = type != MetricType::Histogram || existing->bounds == bounds || options.buckets.empty();
+    if (existing->type == type && same_keys && buckets_ok) {
+      if (order) {
+        order->clear();
+        if (existing->keys != keys)
+          for (const auto& k : keys)
+            order->push_back(static_cast<std::uint8_t>(
+                std::find(existing->keys.begin(), existing->keys.end(), k) - existing->keys.begin()));
+      }
       return existing;
+    }
     std::string message = "metric '" + name + "' is already registered as a " + std::string(type_name(existing->type)) +
                           " with label keys " + key_list(existing->keys);
-    if (existing->type == type && existing->keys == keys) message += " and other bucket bounds";
+    if (existing->type == type && same_keys)
+      message += " and other bucket bounds (register histograms with custom buckets before their first use)";
     return fail(Reject::Conflict, message + "; cannot register it as a " + std::string(type_name(type)) +
                                       " with label keys " + key_list(keys));
   }
@@ -214,7 +252,7 @@ detail::Family* MetricsRegistry::Impl::register_family(std::string_view raw, Met
     return fail(Reject::TooManyFamilies, "metric '" + name + "' not registered: the registry already holds " +
                                              std::to_string(kMaxFamilies) + " metrics");
 
-  const std::size_t limit = options.series_limit ? options.series_limit : default_limit.load();
+  const std::size_t limit = std::max<std::size_t>(1, options.series_limit ? options.series_limit : default_limit.load());
   auto f = std::make_unique<detail::Family>(this, limit);
   f->name = name;
   f->hash = internal::hash_pieces(std::array<std::string_view, 1>{f->name}.data(), 1);
@@ -243,7 +281,8 @@ detail::Family* MetricsRegistry::Impl::facade_family(std::string_view name, Metr
     }
     std::sort(keys.begin(), keys.begin() + n);
     std::string error;
-    f = register_family(name, type, std::span<const std::string_view>(keys.data(), n), {}, error, true);
+    std::vector<std::uint8_t> ignored;  // the facade maps tags by key, not by position
+    f = register_family(name, type, std::span<const std::string_view>(keys.data(), n), {}, error, &ignored);
     if (!f) return nullptr;
     std::lock_guard lock(mutex);
     if (!aliases.find(h, [&](const detail::Alias& a) { return a.name == name; }) && alias_store.size() < kMaxAliases) {
@@ -306,52 +345,84 @@ void* MetricsRegistry::Impl::bind(detail::Family* f, std::span<const std::string
       case MetricType::Histogram: s.cell.emplace<detail::HistogramCell>(f->bounds.data(), f->bounds.size()); break;
     }
   };
+  enum class Outcome { Found, Overflow, FirstOverflow, BadValue } outcome = Outcome::Overflow;
+  detail::Series* found = nullptr;
+  std::string problem;
   if (!f->full.load(std::memory_order_acquire)) {
     std::lock_guard lock(f->mutex);
-    if (detail::Series* s = f->index.find(h, same)) return cell_of(s);
-    if (f->series.size() < f->limit) {
+    if ((found = f->index.find(h, same))) {
+      outcome = Outcome::Found;
+    } else if (f->series.size() < f->limit) {
       for (auto v : values) {
-        if (v.size() > kMaxLabelValueBytes || !valid_utf8(v)) {
-          reject(Reject::InvalidLabelValue, "value:" + f->name,
-                 "metric '" + f->name + "': a label value " +
-                     (v.size() > kMaxLabelValueBytes ? "is longer than " + std::to_string(kMaxLabelValueBytes) + " bytes"
-                                                     : std::string("is not valid UTF-8")) +
-                     "; the measurement was dropped");
-          return nullptr;
-        }
+        if (v.size() > kMaxLabelValueBytes) problem = "is longer than " + std::to_string(kMaxLabelValueBytes) + " bytes";
+        else if (!valid_utf8(v)) problem = "is not valid UTF-8";
       }
-      auto s = std::make_unique<detail::Series>();
-      s->hash = h;
-      s->values.assign(values.begin(), values.end());
-      make_cell(*s);
-      detail::Series* raw = s.get();
-      f->series.push_back(std::move(s));
-      f->index.insert(raw);
-      return cell_of(raw);
+      if (problem.empty()) {
+        auto s = std::make_unique<detail::Series>();
+        s->hash = h;
+        s->values.assign(values.begin(), values.end());
+        make_cell(*s);
+        found = s.get();
+        f->series.push_back(std::move(s));
+        f->index.insert(found);
+        outcome = Outcome::Found;
+      } else {
+        outcome = Outcome::BadValue;
+      }
+    } else {
+      if (!f->overflow) {
+        f->overflow = std::make_unique<detail::Series>();
+        f->overflow->overflow = true;
+        make_cell(*f->overflow);
+        outcome = Outcome::FirstOverflow;
+      }
+      f->full.store(true, std::memory_order_release);
     }
-    if (!f->overflow) {
-      f->overflow = std::make_unique<detail::Series>();
-      f->overflow->overflow = true;
-      make_cell(*f->overflow);
-      f->overflow_count = overflow_family.labels(f->name);
+  }
+  // Reports and self-metrics happen with no family lock held: the error
+  // handler is user code, and the overflow self-metric is itself a family.
+  switch (outcome) {
+    case Outcome::Found: return cell_of(found);
+    case Outcome::BadValue:
+      reject(Reject::InvalidLabelValue, "value:" + f->name,
+             "metric '" + f->name + "': a label value " + problem + "; the measurement was dropped");
+      return nullptr;
+    case Outcome::FirstOverflow:
       internal::report_error("overflow:" + f->name,
                              "metric '" + f->name + "' reached its limit of " + std::to_string(f->limit) +
                                  " label sets; new ones are counted in its otel_metric_overflow=\"true\" series");
-    }
-    f->full.store(true, std::memory_order_release);
+      [[fallthrough]];
+    case Outcome::Overflow: break;
   }
-  f->overflow_count.inc();
+  count_overflow(f);
   return cell_of(f->overflow.get());
+}
+
+void MetricsRegistry::Impl::count_overflow(detail::Family* f) {
+  detail::CounterCell* cell = f->overflow_count.load(std::memory_order_acquire);
+  if (!cell) {
+    // Two threads may bind at once; both get the same series.
+    cell = static_cast<detail::CounterCell*>(detail::bind_series(
+        overflow_family_ptr, std::array<std::string_view, 1>{f->name}));
+    f->overflow_count.store(cell, std::memory_order_release);
+  }
+  if (cell) cell->add(std::uint64_t{1});
 }
 
 MetricsRegistry::MetricsRegistry() : impl_(std::make_unique<Impl>()) {
   const std::string_view reason[] = {"reason"};
   auto rejected = counter("obs_metric_rejected", reason,
-                          {.help = "Measurements or registrations refused, by reason; see the SDK's error output"});
+                          {.help = "Measurements or registrations refused, by reason; see the SDK's error output",
+                           .series_limit = kRejectReasons.size()});
   for (std::size_t i = 0; i < kRejectReasons.size(); ++i) impl_->rejected[i] = rejected.labels(kRejectReasons[i]);
   const std::string_view metric[] = {"metric"};
-  impl_->overflow_family = counter("obs_metric_series_overflow", metric,
-                                   {.help = "Measurements redirected to a metric's overflow series after its series limit"});
+  // One series per metric, so it can never overflow itself.
+  std::string error;
+  impl_->overflow_family_ptr = impl_->register_family(
+      "obs_metric_series_overflow", MetricType::Counter, metric,
+      {.help = "Measurements redirected to a metric's overflow series after its series limit",
+       .series_limit = kMaxFamilies + 1},
+      error);
 }
 
 MetricsRegistry::~MetricsRegistry() = default;
@@ -364,22 +435,25 @@ MetricsRegistry& MetricsRegistry::global() {
 CounterFamily MetricsRegistry::counter(std::string_view name, std::span<const std::string_view> keys,
                                        const MetricOptions& options) {
   std::string error;
-  auto* f = impl_->register_family(name, MetricType::Counter, keys, options, error);
-  return CounterFamily(f, std::move(error));
+  std::vector<std::uint8_t> order;
+  auto* f = impl_->register_family(name, MetricType::Counter, keys, options, error, &order);
+  return CounterFamily(f, std::move(error), std::move(order));
 }
 
 GaugeFamily MetricsRegistry::gauge(std::string_view name, std::span<const std::string_view> keys,
                                    const MetricOptions& options) {
   std::string error;
-  auto* f = impl_->register_family(name, MetricType::Gauge, keys, options, error);
-  return GaugeFamily(f, std::move(error));
+  std::vector<std::uint8_t> order;
+  auto* f = impl_->register_family(name, MetricType::Gauge, keys, options, error, &order);
+  return GaugeFamily(f, std::move(error), std::move(order));
 }
 
 HistogramFamily MetricsRegistry::histogram(std::string_view name, std::span<const std::string_view> keys,
                                            const MetricOptions& options) {
   std::string error;
-  auto* f = impl_->register_family(name, MetricType::Histogram, keys, options, error);
-  return HistogramFamily(f, std::move(error));
+  std::vector<std::uint8_t> order;
+  auto* f = impl_->register_family(name, MetricType::Histogram, keys, options, error, &order);
+  return HistogramFamily(f, std::move(error), std::move(order));
 }
 
 void MetricsRegistry::increment(std::string_view name, double value, Tags tags) {
@@ -414,9 +488,10 @@ void MetricsRegistry::observe(std::string_view name, double value, Tags tags) {
     cell->observe(value);
 }
 
-void MetricsRegistry::add_collector(Collector collector) {
+void MetricsRegistry::add_collector(Collector collector, const std::vector<std::string>& exposed_names) {
   std::lock_guard lock(impl_->mutex);
   impl_->collectors.push_back(std::move(collector));
+  for (const auto& n : exposed_names) impl_->exposed.emplace(n, "(collected) " + n);
 }
 
 void MetricsRegistry::set_default_series_limit(std::size_t limit) { impl_->default_limit = limit ? limit : 1; }

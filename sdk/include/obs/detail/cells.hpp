@@ -14,10 +14,12 @@
 
 namespace obs::detail {
 
-OBS_API unsigned next_thread_slot();
+OBS_API unsigned next_thread_slot();  // the calling thread's slot
 OBS_API unsigned shard_mask();  // shard count - 1; a power of two
 
 // A small number fixed per thread; cells mask it with their own shard count.
+// next_thread_slot() keeps it per thread too, so the copy of this function
+// in the application and the one in libobs.so agree.
 inline unsigned this_thread_slot() {
   static thread_local const unsigned slot = next_thread_slot();
   return slot;

@@ -4,6 +4,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <sstream>
+#include <unordered_set>
 
 #include "obs/backends/prometheus.hpp"
 
@@ -38,10 +39,15 @@ std::string PrometheusBackend::render() const {
 std::string PrometheusBackend::render(const MetricsSnapshot& snapshot) {
   std::vector<prometheus::MetricFamily> families;
   families.reserve(snapshot.families.size());
+  std::unordered_set<std::string> names;
   for (const auto& f : snapshot.families) {
     if (f.series.empty()) continue;  // a family with no series has nothing to say yet
     prometheus::MetricFamily pf;
     pf.name = f.type == MetricType::Counter ? f.name + "_total" : f.name;
+    // The registry refuses colliding names; this keeps a scrape well-formed
+    // even if a collector produces one anyway (Prometheus rejects a whole
+    // scrape that repeats a family).
+    if (!names.insert(pf.name).second) continue;
     pf.help = f.help;
     pf.type = to_prometheus(f.type);
     pf.metric.reserve(f.series.size());
