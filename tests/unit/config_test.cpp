@@ -102,7 +102,11 @@ TEST(Config, DefaultServiceYieldsToTheEnvironmentButServiceDoesNot) {
 
 TEST(Config, SdkDisabled) {
   EXPECT_TRUE(from({{"OTEL_SDK_DISABLED", "TRUE"}}).disabled);
+  EXPECT_TRUE(from({{"OTEL_SDK_DISABLED", "1"}}).disabled);
   EXPECT_FALSE(from({{"OTEL_SDK_DISABLED", "false"}}).disabled);
+  const auto bad = from({{"OTEL_SDK_DISABLED", "perhaps"}});
+  EXPECT_FALSE(bad.disabled);
+  ASSERT_EQ(bad.errors.size(), 1u);
 }
 
 TEST(Level, ParsesCaseInsensitivelyWithAliases) {

@@ -129,7 +129,7 @@ Config Config::from_env(const EnvLookup& getenv) {
   Config c;
   EnvReader env(getenv, c.errors);
 
-  if (auto v = env.get("OTEL_SDK_DISABLED")) c.disabled = lower(*v) == "true";
+  env.boolean("OTEL_SDK_DISABLED", c.disabled);
 
   env.string("DD_SERVICE", c.service_name);
   env.string("OTEL_SERVICE_NAME", c.service_name);

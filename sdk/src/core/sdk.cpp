@@ -253,7 +253,7 @@ Sdk init(Config config) {
 
   if (config.disabled) {
     s.stopped = true;
-    s.errors = config.errors;
+    for (const auto& e : config.errors) s.error(e);
     s.config = std::move(config);
     return Sdk(state);
   }
