@@ -108,6 +108,11 @@ TEST(Registry, HistogramBucketsPerMetricAndValidated) {
   EXPECT_EQ(data.sum, 50 + 100 + 500 + 1e6);
   EXPECT_FALSE(r.histogram("bad", {}, {.buckets = {1, 1}}).ok());
   EXPECT_FALSE(r.histogram("bad2", {}, {.buckets = {2, 1}}).ok());
+  std::vector<double> many(300);
+  for (std::size_t i = 0; i < many.size(); ++i) many[i] = static_cast<double>(i);
+  auto too_many = r.histogram("bad3", {}, {.buckets = many});
+  EXPECT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.error().find("at most 256"), std::string::npos) << too_many.error();
 }
 
 TEST(Registry, DefaultBucketsSuitSeconds) {

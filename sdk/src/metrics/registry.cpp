@@ -56,6 +56,7 @@ constexpr std::size_t kMaxFamilies = 4096;
 constexpr std::size_t kMaxAliases = 8192;
 constexpr std::size_t kMaxLabels = 16;
 constexpr std::size_t kMaxLabelValueBytes = 1024;
+constexpr std::size_t kMaxBuckets = 256;  // memory per series is buckets x shards x 8 bytes
 
 enum class Reject { InvalidName, Conflict, LabelMismatch, InvalidLabelValue, NegativeIncrement, TooManyFamilies, kCount };
 constexpr std::array<std::string_view, static_cast<std::size_t>(Reject::kCount)> kRejectReasons{
@@ -211,6 +212,9 @@ detail::Family* MetricsRegistry::Impl::register_locked(std::string_view raw, Met
   if (type == MetricType::Histogram) {
     bounds = options.buckets.empty() ? default_buckets() : options.buckets;
     if (!bounds.empty() && std::isinf(bounds.back()) && bounds.back() > 0) bounds.pop_back();  // +Inf is implicit
+    if (bounds.size() > kMaxBuckets)
+      return fail(Reject::InvalidName, "histogram '" + name + "' has " + std::to_string(bounds.size()) +
+                                           " buckets; at most " + std::to_string(kMaxBuckets) + " are allowed");
     for (std::size_t i = 0; i < bounds.size(); ++i) {
       if (!std::isfinite(bounds[i]) || (i > 0 && bounds[i] <= bounds[i - 1]))
         return fail(Reject::InvalidName, "histogram '" + name + "': bucket bounds must be finite and strictly ascending");
