@@ -1,0 +1,260 @@
+#pragma once
+// A signal's export pipeline: one background thread drains a bounded queue
+// in batches and hands each batch to every backend of that signal. Backend
+// failures are caught, reported and counted; they never reach the
+// application. Logs and spans each instantiate it with their Traits:
+//   Record, Backend, Batch (constructible from {resource, span of records}),
+//   kSignal ("logs"), kWhat ("log"), release_large_buffers(Record&).
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/bounded_queue.hpp"
+#include "core/diagnostics.hpp"
+#include "core/self_metrics.hpp"
+#include "obs/instruments.hpp"
+#include "obs/resource.hpp"
+
+namespace obs::internal {
+
+namespace export_pipeline_detail {
+inline constexpr auto kIdleWait = std::chrono::milliseconds(100);
+// Buffers bigger than this are released after delivery, so one huge
+// message does not stay resident in a queue slot for the process's life.
+inline constexpr std::size_t kKeepCapacity = 4096;
+
+inline void raise_to(std::atomic<std::uint64_t>& target, std::uint64_t value) {
+  std::uint64_t cur = target.load();
+  while (cur < value && !target.compare_exchange_weak(cur, value)) {
+  }
+}
+}  // namespace export_pipeline_detail
+
+template <class Traits>
+class ExportPipeline {
+ public:
+  using Record = typename Traits::Record;
+  using Backend = typename Traits::Backend;
+  using Batch = typename Traits::Batch;
+  using Queue = BoundedQueue<Record>;
+
+  // `queue` must have been acquired (BoundedQueue::try_acquire); the pipeline
+  // releases it when its thread exits (or at destruction if never started).
+  ExportPipeline(std::shared_ptr<Queue> queue, Resource resource, std::vector<std::shared_ptr<Backend>> backends,
+                 std::size_t batch_size);
+  ~ExportPipeline();
+
+  void start();
+  // Returns once every record pushed before the call has been handed to the
+  // backends and their flush() has returned; false if the deadline came first.
+  bool flush(std::chrono::steady_clock::time_point deadline);
+  // Delivers what was pushed before the call, stops the thread and shuts
+  // the backends down. If the thread is still stuck in a backend at the
+  // deadline it is left to finish alone (and keeps the queue until then).
+  bool shutdown(std::chrono::steady_clock::time_point deadline);
+
+ private:
+  struct BackendSlot {
+    std::shared_ptr<Backend> backend;
+    Counter exported;
+    Counter failed;
+  };
+  struct State {
+    std::shared_ptr<Queue> queue;
+    Resource resource;
+    std::vector<BackendSlot> backends;
+    std::size_t batch_size;
+    std::vector<Record> batch;
+
+    // A flush request raises flush_target (a queue position, see
+    // LogQueue::claimed) and then takes the next generation; the consumer
+    // answers generation g once it has passed every target raised before g.
+    std::atomic<std::uint64_t> flush_target{0};
+    std::atomic<std::uint64_t> flush_requests{0};
+    std::atomic<std::uint64_t> stop_target{0};
+    std::atomic<bool> stop{false};
+    std::mutex mutex;  // guards flushed and exited
+    std::condition_variable progress;
+    std::uint64_t flushed = 0;  // last flush generation answered
+    bool exited = false;
+
+    void run();
+    std::size_t drain();
+    void deliver(std::size_t n);
+    void flush_backends();
+    void finish();
+  };
+  std::shared_ptr<State> state_;
+  std::thread thread_;
+};
+
+
+template <class Traits>
+ExportPipeline<Traits>::ExportPipeline(std::shared_ptr<Queue> queue, Resource resource,
+                                       std::vector<std::shared_ptr<Backend>> backends, std::size_t batch_size)
+    : state_(std::make_shared<State>()) {
+  state_->queue = std::move(queue);
+  state_->resource = std::move(resource);
+  state_->batch_size = batch_size ? batch_size : 1;
+  state_->batch.resize(state_->batch_size);
+  const auto& counters = exporter_counters();
+  for (auto& b : backends) {
+    const std::string name(b->name());
+    state_->backends.push_back(
+        {std::move(b), counters.exported.labels(Traits::kSignal, name), counters.failed.labels(Traits::kSignal, name)});
+  }
+}
+
+template <class Traits>
+ExportPipeline<Traits>::~ExportPipeline() {
+  if (thread_.joinable()) shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  else state_->queue->release();
+}
+
+template <class Traits>
+void ExportPipeline<Traits>::start() {
+  thread_ = std::thread([state = state_] {
+    try {
+      state->run();
+    } catch (...) {
+      // Backend calls are guarded inside run(); this is the pipeline itself
+      // failing (out of memory, say). Log calls keep being accepted and
+      // dropped when the queue fills; flush and shutdown return.
+      report_error(std::string(Traits::kWhat) + "-pipeline", std::string(Traits::kWhat) + " pipeline stopped: " + describe(std::current_exception()));
+    }
+    state->finish();
+  });
+}
+
+template <class Traits>
+void ExportPipeline<Traits>::State::finish() {
+  queue->release();
+  std::lock_guard lock(mutex);
+  exited = true;
+  progress.notify_all();
+}
+
+template <class Traits>
+void ExportPipeline<Traits>::State::run() {
+  std::uint64_t answered = 0;  // flush generation
+  for (;;) {
+    const std::size_t n = drain();
+    if (n > 0) deliver(n);
+    const std::uint64_t pos = queue->position();
+    const std::uint64_t generation = flush_requests.load();  // before the target: see State
+    const bool flush_wanted = generation > answered;
+    const bool flush_ready = flush_wanted && pos >= flush_target.load();
+    const bool stopping = stop.load();
+    const bool stop_reached = stopping && pos >= stop_target.load();
+    if (flush_ready || stop_reached) {
+      flush_backends();
+      answered = generation;
+      std::lock_guard lock(mutex);
+      flushed = generation;
+      progress.notify_all();
+    }
+    if (stop_reached) break;
+    if (n > 0) continue;
+    if ((flush_wanted && !flush_ready) || stopping) {
+      // A producer has claimed the next slot and is still filling it (or
+      // will have published it in a moment): poll until it is published.
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      continue;
+    }
+    queue->wait(export_pipeline_detail::kIdleWait, [&] { return stop.load() || flush_requests.load() > answered || queue->has_front(); });
+  }
+  for (auto& b : backends) {
+    try {
+      b.backend->shutdown();
+    } catch (...) {
+      report_error(std::string(Traits::kWhat) + "-shutdown-" + std::string(b.backend->name()),
+                   std::string(Traits::kWhat) + " backend '" + std::string(b.backend->name()) + "' failed to shut down: " +
+                       describe(std::current_exception()));
+    }
+  }
+}
+
+template <class Traits>
+std::size_t ExportPipeline<Traits>::State::drain() {
+  std::size_t n = 0;
+  bool valid = false;
+  while (n < batch_size) {
+    Record* r = queue->front(valid);
+    if (!r) break;
+    // Swap rather than copy: the slot keeps the batch entry's buffers, so
+    // neither side allocates once warmed up. A record whose copy failed
+    // (counted by the producer) is skipped.
+    if (valid) std::swap(batch[n++], *r);
+    queue->pop();
+  }
+  return n;
+}
+
+template <class Traits>
+void ExportPipeline<Traits>::State::deliver(std::size_t n) {
+  const Batch view{resource, std::span<const Record>(batch.data(), n)};
+  for (auto& b : backends) {
+    try {
+      b.backend->write(view);
+      b.exported.inc(static_cast<std::uint64_t>(n));
+    } catch (...) {
+      b.failed.inc(static_cast<std::uint64_t>(n));
+      report_error(std::string(Traits::kWhat) + "-write-" + std::string(b.backend->name()),
+                   std::string(Traits::kWhat) + " backend '" + std::string(b.backend->name()) + "' failed to write a batch of " +
+                       std::to_string(n) + " records: " + describe(std::current_exception()));
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) Traits::release_large_buffers(batch[i]);
+}
+
+template <class Traits>
+void ExportPipeline<Traits>::State::flush_backends() {
+  for (auto& b : backends) {
+    try {
+      b.backend->flush();
+    } catch (...) {
+      report_error(std::string(Traits::kWhat) + "-flush-" + std::string(b.backend->name()),
+                   std::string(Traits::kWhat) + " backend '" + std::string(b.backend->name()) + "' failed to flush: " +
+                       describe(std::current_exception()));
+    }
+  }
+}
+
+template <class Traits>
+bool ExportPipeline<Traits>::flush(std::chrono::steady_clock::time_point deadline) {
+  if (!thread_.joinable()) return true;
+  export_pipeline_detail::raise_to(state_->flush_target, state_->queue->claimed());
+  const std::uint64_t generation = ++state_->flush_requests;
+  state_->queue->wake_consumer();
+  std::unique_lock lock(state_->mutex);
+  state_->progress.wait_until(lock, deadline, [&] { return state_->flushed >= generation || state_->exited; });
+  return state_->flushed >= generation;
+}
+
+template <class Traits>
+bool ExportPipeline<Traits>::shutdown(std::chrono::steady_clock::time_point deadline) {
+  if (!thread_.joinable()) return true;
+  export_pipeline_detail::raise_to(state_->stop_target, state_->queue->claimed());
+  state_->stop = true;
+  state_->queue->wake_consumer();
+  bool exited;
+  {
+    std::unique_lock lock(state_->mutex);
+    exited = state_->progress.wait_until(lock, deadline, [&] { return state_->exited; });
+  }
+  if (exited) {
+    thread_.join();
+  } else {
+    report_error(std::string(Traits::kWhat) + "-shutdown", std::string(Traits::kWhat) + " pipeline did not stop within the shutdown deadline; a " + std::string(Traits::kWhat) + " backend is stuck");
+    thread_.detach();  // it owns a reference to its state (and the queue) and finishes alone
+  }
+  return exited;
+}
+
+}  // namespace obs::internal
