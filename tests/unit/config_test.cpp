@@ -118,3 +118,30 @@ TEST(Level, ParsesCaseInsensitivelyWithAliases) {
 }
 
 }  // namespace
+
+namespace {
+TEST(Config, TracingVariables) {
+  const auto c = from({{"OTEL_TRACES_SAMPLER", "parentbased_traceidratio"},
+                       {"OTEL_TRACES_SAMPLER_ARG", "0.1"},
+                       {"OTEL_TRACES_EXPORTER", "console"},
+                       {"OTEL_BSP_MAX_QUEUE_SIZE", "4096"},
+                       {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "128"}});
+  EXPECT_TRUE(c.errors.empty()) << c.errors.front();
+  EXPECT_EQ(c.traces_sampler, obs::Config::Sampler::ParentBasedTraceIdRatio);
+  EXPECT_DOUBLE_EQ(c.traces_sampler_ratio, 0.1);
+  EXPECT_TRUE(c.console_spans);
+  EXPECT_EQ(c.span_queue_capacity, 4096u);
+  EXPECT_EQ(c.span_batch_size, 128u);
+  EXPECT_FALSE(from({}).console_spans);
+  EXPECT_EQ(from({}).traces_sampler, obs::Config::Sampler::ParentBasedAlwaysOn);
+}
+
+TEST(Config, BadTracingValuesAreReportedAndDefaultsKept) {
+  const auto c = from({{"OTEL_TRACES_SAMPLER", "sometimes"}, {"OTEL_TRACES_SAMPLER_ARG", "1.5"}});
+  ASSERT_EQ(c.errors.size(), 2u);
+  EXPECT_NE(c.errors[0].find("OTEL_TRACES_SAMPLER='sometimes' is not a sampler"), std::string::npos);
+  EXPECT_NE(c.errors[1].find("OTEL_TRACES_SAMPLER_ARG='1.5' is not a ratio from 0 to 1"), std::string::npos);
+  EXPECT_EQ(c.traces_sampler, obs::Config::Sampler::ParentBasedAlwaysOn);
+  EXPECT_DOUBLE_EQ(c.traces_sampler_ratio, 1.0);
+}
+}  // namespace

@@ -15,6 +15,7 @@
 #include "obs/log_backend.hpp"
 #include "obs/log_format.hpp"
 #include "obs/metrics_backend.hpp"
+#include "obs/span_backend.hpp"
 
 namespace obs {
 
@@ -33,6 +34,17 @@ struct OBS_API Config {
   bool prometheus = true;  // the built-in Prometheus backend, served at /metrics
   bool process_metrics = true;
   std::size_t metric_series_limit = 2000;
+
+  // Tracing. The sampler decides which new traces are recorded; children
+  // of a remote or local parent follow the parent's decision with the
+  // parent-based samplers (the default, as in OpenTelemetry).
+  enum class Sampler { AlwaysOn, AlwaysOff, TraceIdRatio, ParentBasedAlwaysOn, ParentBasedAlwaysOff, ParentBasedTraceIdRatio };
+  Sampler traces_sampler = Sampler::ParentBasedAlwaysOn;
+  double traces_sampler_ratio = 1.0;  // for the TraceIdRatio samplers, 0..1
+  bool console_spans = false;         // the built-in console span backend
+  std::size_t span_queue_capacity = 2048;
+  std::size_t span_batch_size = 512;
+  std::vector<std::shared_ptr<SpanBackend>> span_backends;  // in addition to the built-in one
 
   bool admin_server = true;  // /metrics, /health, /health/ready
   std::string admin_bind_address = "0.0.0.0";
@@ -77,6 +89,8 @@ struct OBS_API Config {
   Config& series_limit(std::size_t v) { metric_series_limit = v; return *this; }
   Config& add_log_backend(std::shared_ptr<LogBackend> b) { log_backends.push_back(std::move(b)); return *this; }
   Config& add_metrics_backend(std::shared_ptr<MetricsBackend> b) { metrics_backends.push_back(std::move(b)); return *this; }
+  Config& add_span_backend(std::shared_ptr<SpanBackend> b) { span_backends.push_back(std::move(b)); return *this; }
+  Config& sampler(Sampler s, double ratio = 1.0) { traces_sampler = s; traces_sampler_ratio = ratio; return *this; }
   Config& on_error(std::function<void(std::string_view)> handler) { error_handler = std::move(handler); return *this; }
 };
 

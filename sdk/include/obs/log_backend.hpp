@@ -12,6 +12,7 @@
 #include "obs/fields.hpp"
 #include "obs/level.hpp"
 #include "obs/resource.hpp"
+#include "obs/trace_context.hpp"
 
 namespace obs {
 
@@ -21,6 +22,11 @@ struct LogRecord {
   std::string message;
   std::vector<OwnedField> fields;
   std::uint64_t thread_id = 0;
+  // The span and request current when the record was logged (invalid ids
+  // and an empty request id outside any).
+  TraceId trace_id;
+  SpanId span_id;
+  std::string request_id;
 };
 
 struct LogBatch {

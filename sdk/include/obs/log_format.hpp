@@ -13,7 +13,9 @@ enum class LogFormat { Text, Json };
 
 // 2026-11-22T08:30:19.123456Z INFO  image_svc: User logged in user_id=42 note="a\nb"
 OBS_API void append_log_text(std::string& out, const LogRecord& record, const Resource& resource);
-// {"time":"2026-11-22T08:30:19.123456Z","severity":"info","message":"User logged in","service":"image_svc",...,"user_id":42}
+// {"time":"2026-11-22T08:30:19.123456Z","severity":"info","message":"User logged in","service":"image_svc",...,
+//  "trace_id":"...","span_id":"...","request_id":"...","user_id":42}
+// trace_id/span_id appear inside a span, request_id inside a request.
 // Fields are top-level keys; one that collides with a reserved key is
 // written as "fields.<key>".
 OBS_API void append_log_json(std::string& out, const LogRecord& record, const Resource& resource);

@@ -156,6 +156,34 @@ Config Config::from_env(const EnvLookup& getenv) {
     }
   }
   exporters(env, "OTEL_LOGS_EXPORTER", "console", c.console_logs);
+  exporters(env, "OTEL_TRACES_EXPORTER", "console", c.console_spans);
+  if (auto v = env.get("OTEL_TRACES_SAMPLER")) {
+    using S = Config::Sampler;
+    const std::string s = lower(*v);
+    if (s == "always_on") c.traces_sampler = S::AlwaysOn;
+    else if (s == "always_off") c.traces_sampler = S::AlwaysOff;
+    else if (s == "traceidratio") c.traces_sampler = S::TraceIdRatio;
+    else if (s == "parentbased_always_on") c.traces_sampler = S::ParentBasedAlwaysOn;
+    else if (s == "parentbased_always_off") c.traces_sampler = S::ParentBasedAlwaysOff;
+    else if (s == "parentbased_traceidratio") c.traces_sampler = S::ParentBasedTraceIdRatio;
+    else
+      env.error("OTEL_TRACES_SAMPLER", *v,
+                "is not a sampler (always_on, always_off, traceidratio, parentbased_always_on, "
+                "parentbased_always_off, parentbased_traceidratio)",
+                "parentbased_always_on");
+  }
+  if (auto v = env.get("OTEL_TRACES_SAMPLER_ARG")) {
+    char* end = nullptr;
+    const std::string text(*v);
+    const double ratio = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size() || !(ratio >= 0 && ratio <= 1)) {
+      env.error("OTEL_TRACES_SAMPLER_ARG", *v, "is not a ratio from 0 to 1", "1.0");
+    } else {
+      c.traces_sampler_ratio = ratio;
+    }
+  }
+  env.integer<std::size_t>("OTEL_BSP_MAX_QUEUE_SIZE", c.span_queue_capacity, 2, std::size_t{1} << 24);
+  env.integer<std::size_t>("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", c.span_batch_size, 1, std::size_t{1} << 16);
   exporters(env, "OTEL_METRICS_EXPORTER", "prometheus", c.prometheus);
   env.integer<std::size_t>("OBS_LOG_QUEUE_SIZE", c.log_queue_capacity, 2, std::size_t{1} << 24);
 

@@ -18,6 +18,9 @@
 #include "log/log_channel.hpp"
 #include "log/log_pipeline.hpp"
 #include "metrics/process_metrics.hpp"
+#include "obs/backends/console_span.hpp"
+#include "trace/sampler.hpp"
+#include "trace/span_pipeline.hpp"
 #include "obs/backends/console.hpp"
 #include "obs/backends/prometheus.hpp"
 #include "obs/log.hpp"
@@ -171,6 +174,7 @@ struct Sdk::State {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::shared_ptr<internal::LogQueue> log_queue;
   std::unique_ptr<internal::LogPipeline> log_pipeline;
+  std::unique_ptr<internal::SpanPipeline> span_pipeline;
   std::unique_ptr<MetricsExporter> metrics;
   std::unique_ptr<internal::AdminServer> admin;
   std::mutex shutdown_mutex;
@@ -214,7 +218,9 @@ bool Sdk::flush(std::chrono::milliseconds timeout) {
   std::lock_guard lock(state_->shutdown_mutex);
   if (state_->stopped) return true;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool ok = state_->log_pipeline ? state_->log_pipeline->flush(deadline) : true;
+  // Spans first: a span's end may be what a log record was waiting on.
+  bool ok = state_->span_pipeline ? state_->span_pipeline->flush(deadline) : true;
+  ok = (state_->log_pipeline ? state_->log_pipeline->flush(deadline) : true) && ok;
   if (state_->metrics) state_->metrics->flush_all();
   return ok && std::chrono::steady_clock::now() <= deadline;
 }
@@ -229,6 +235,8 @@ void Sdk::shutdown(std::chrono::milliseconds timeout) {
   // Telemetry first, so the deadline goes to delivering it; the admin
   // server last (stopping it waits for idle keep-alive connections).
   internal::route_logs(nullptr);
+  internal::span_channel().route(nullptr);
+  if (s.span_pipeline) s.span_pipeline->shutdown(deadline);
   if (s.log_pipeline) s.log_pipeline->shutdown(deadline);
   if (s.metrics) {
     s.metrics->stop();
@@ -286,6 +294,20 @@ Sdk init(Config config) {
                                                                config.log_batch_size);
       s.log_pipeline->start();
       internal::route_logs(s.log_queue.get());
+    }
+
+    // Spans
+    internal::set_sampler(config.traces_sampler, config.traces_sampler_ratio);
+    std::vector<std::shared_ptr<SpanBackend>> span_backends;
+    if (config.console_spans) span_backends.push_back(std::make_shared<ConsoleSpanBackend>(config.log_format));
+    for (auto& b : config.span_backends)
+      if (b) span_backends.push_back(b);
+    if (!span_backends.empty()) {
+      auto queue = internal::span_channel().acquire(config.span_queue_capacity);
+      s.span_pipeline = std::make_unique<internal::SpanPipeline>(queue, s.resource, std::move(span_backends),
+                                                                 config.span_batch_size);
+      s.span_pipeline->start();
+      internal::span_channel().route(queue.get());
     }
 
     // Metrics

@@ -140,7 +140,8 @@ void append_field_value(std::string& out, const OwnedField& f, bool json) {
 
 bool reserved_json_key(std::string_view k) {
   return k == "time" || k == "severity" || k == "message" || k == "service" || k == "environment" ||
-         k == "version" || k == "host" || k == "pid" || k == "thread";
+         k == "version" || k == "host" || k == "pid" || k == "thread" || k == "trace_id" || k == "span_id" ||
+         k == "request_id";
 }
 
 void append_padded(std::string& out, unsigned v, int width) {
@@ -190,6 +191,16 @@ void append_log_text(std::string& out, const LogRecord& r, const Resource& res) 
   append_text_escaped(out, res.service);
   out += ": ";
   append_text_escaped(out, r.message);
+  if (r.trace_id.valid()) {
+    out += " trace_id=";
+    out += r.trace_id.hex();
+    out += " span_id=";
+    out += r.span_id.hex();
+  }
+  if (!r.request_id.empty()) {
+    out += " request_id=";
+    append_text_value(out, r.request_id);
+  }
   for (const auto& f : r.fields) {
     out += ' ';
     append_text_escaped(out, f.key);
@@ -221,6 +232,18 @@ void append_log_json(std::string& out, const LogRecord& r, const Resource& res) 
   append_int(out, res.pid);
   out += ",\"thread\":";
   append_int(out, static_cast<std::int64_t>(r.thread_id));
+  // Top-level ids, so Loki's derived fields and Grafana can link to the trace.
+  if (r.trace_id.valid()) {
+    out += ",\"trace_id\":\"";
+    out += r.trace_id.hex();
+    out += "\",\"span_id\":\"";
+    out += r.span_id.hex();
+    out += '"';
+  }
+  if (!r.request_id.empty()) {
+    out += ",\"request_id\":";
+    append_json_string(out, r.request_id);
+  }
   for (const auto& f : r.fields) {
     out += ',';
     if (reserved_json_key(f.key)) {

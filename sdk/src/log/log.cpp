@@ -10,6 +10,7 @@
 
 #include "core/self_metrics.hpp"
 #include "log/log_channel.hpp"
+#include "trace/context.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics_registry.hpp"
 
@@ -26,16 +27,6 @@ Level level() { return static_cast<Level>(detail::min_level.load(std::memory_ord
 namespace obs::internal {
 namespace {
 
-struct LogChannel {
-  std::atomic<LogQueue*> active{nullptr};
-  std::mutex mutex;
-  std::vector<std::shared_ptr<LogQueue>> queues;
-};
-
-LogChannel& channel() {
-  static auto* c = new LogChannel();  // never destroyed: producers may outlive static destruction
-  return *c;
-}
 
 enum class Drop { QueueFull, NotInitialized, CopyFailed };
 
@@ -84,17 +75,10 @@ std::uint64_t this_thread_id() {
 
 }  // namespace
 
-std::shared_ptr<LogQueue> log_queue(std::size_t capacity) {
-  auto& c = channel();
-  std::lock_guard lock(c.mutex);
-  for (auto& q : c.queues)
-    if (q->capacity() >= capacity && q->capacity() < capacity * 2 && q->try_acquire()) return q;
-  c.queues.push_back(std::make_shared<LogQueue>(capacity));
-  c.queues.back()->try_acquire();
-  return c.queues.back();
+QueueChannel<LogRecord>& log_channel() {
+  static auto* c = new QueueChannel<LogRecord>();  // never destroyed: producers may outlive static destruction
+  return *c;
 }
-
-void route_logs(LogQueue* queue) { channel().active.store(queue, std::memory_order_release); }
 
 }  // namespace obs::internal
 
@@ -103,15 +87,19 @@ namespace obs::log::detail {
 void emit(Level level, std::string_view message, Fields fields) noexcept {
   using namespace obs::internal;
   try {
-    LogQueue* q = channel().active.load(std::memory_order_acquire);
+    LogQueue* q = log_channel().active();
     if (!q) {
       count_drop(Drop::NotInitialized);
       return;
     }
     const auto now = std::chrono::system_clock::now();
     const std::uint64_t tid = this_thread_id();
+    const Context& context = current();  // correlation: the span and request this record belongs to
     const auto pushed = q->try_push([&](LogRecord& r) {
       r.time = now;
+      r.trace_id = context.span.trace_id;
+      r.span_id = context.span.span_id;
+      assign_bounded(r.request_id, context.request_id, 128);
       r.level = level;
       r.thread_id = tid;
       assign_bounded(r.message, message, kMaxMessageBytes);

@@ -3,16 +3,13 @@
 #include <cstddef>
 #include <memory>
 
+#include "core/queue_channel.hpp"
 #include "log/log_queue.hpp"
-#include "obs/level.hpp"
 
 namespace obs::internal {
 
-// An acquired queue of at least `capacity` slots. Queues are kept for the
-// life of the process and reused by later init()s once their previous
-// consumer has exited.
-std::shared_ptr<LogQueue> log_queue(std::size_t capacity);
-// Routes facade calls to `queue` (nullptr: count them as dropped).
-void route_logs(LogQueue* queue);
+QueueChannel<LogRecord>& log_channel();  // never destroyed
+inline std::shared_ptr<LogQueue> log_queue(std::size_t capacity) { return log_channel().acquire(capacity); }
+inline void route_logs(LogQueue* queue) { log_channel().route(queue); }
 
 }  // namespace obs::internal

@@ -1,0 +1,158 @@
+#include "obs/span.hpp"
+
+#include <typeinfo>
+
+#include "core/self_metrics.hpp"
+#include "trace/context.hpp"
+#include "trace/random_ids.hpp"
+#include "trace/sampler.hpp"
+#include "trace/span_pipeline.hpp"
+
+namespace obs {
+namespace internal {
+
+template class ExportPipeline<SpanTraits>;
+
+QueueChannel<SpanData>& span_channel() {
+  static auto* c = new QueueChannel<SpanData>();  // never destroyed: spans may end during static destruction
+  return *c;
+}
+
+namespace {
+// Per-span bounds, like a log record's: a span cannot hold unbounded memory.
+constexpr std::size_t kMaxAttributes = 128;
+constexpr std::size_t kMaxEvents = 128;
+constexpr std::size_t kMaxValueBytes = 16 * 1024;
+
+void add_field(std::vector<OwnedField>& out, const Field& f) {
+  for (auto& existing : out) {
+    if (existing.key == f.key()) {  // a later value for a key replaces the earlier one
+      existing.assign(f);
+      if (existing.str.size() > kMaxValueBytes) existing.str.resize(kMaxValueBytes);
+      return;
+    }
+  }
+  if (out.size() >= kMaxAttributes) return;
+  out.emplace_back().assign(f);
+  if (out.back().str.size() > kMaxValueBytes) out.back().str.resize(kMaxValueBytes);
+}
+
+void count_drop(const char* reason) {
+  static const Counter queue_full = exporter_counters().dropped.labels("spans", "queue_full");
+  static const Counter not_initialized = exporter_counters().dropped.labels("spans", "not_initialized");
+  static const Counter copy_failed = exporter_counters().dropped.labels("spans", "copy_failed");
+  const std::string_view r(reason);
+  (r == "queue_full" ? queue_full : r == "copy_failed" ? copy_failed : not_initialized).inc();
+}
+}  // namespace
+}  // namespace internal
+
+std::string_view to_string(SpanKind kind) {
+  switch (kind) {
+    case SpanKind::Internal: return "internal";
+    case SpanKind::Server: return "server";
+    case SpanKind::Client: return "client";
+    case SpanKind::Producer: return "producer";
+    case SpanKind::Consumer: return "consumer";
+  }
+  return "internal";
+}
+
+std::string_view to_string(SpanStatus status) {
+  switch (status) {
+    case SpanStatus::Unset: return "unset";
+    case SpanStatus::Ok: return "ok";
+    case SpanStatus::Error: return "error";
+  }
+  return "unset";
+}
+
+Span::Span(std::string_view name, Fields attributes, SpanKind kind) {
+  start(name, internal::current(), kind, attributes);
+}
+
+Span::Span(std::string_view name, SpanKind kind, Fields attributes) {
+  start(name, internal::current(), kind, attributes);
+}
+
+Span::Span(std::string_view name, const Context& parent, SpanKind kind, Fields attributes) {
+  start(name, parent, kind, attributes);
+}
+
+void Span::start(std::string_view name, const Context& parent, SpanKind kind, Fields attributes) {
+  Context& current = internal::current();
+  // Build the new current context before touching `current`: `parent` may be it.
+  Context next;
+  const bool has_parent = parent.span.valid();
+  data_.context.trace_id = has_parent ? parent.span.trace_id : internal::new_trace_id();
+  data_.context.span_id = internal::new_span_id();
+  if (has_parent) {
+    data_.context.trace_state = parent.span.trace_state;
+    data_.parent_span_id = parent.span.span_id;
+  }
+  recording_ = internal::should_sample(parent.span, data_.context.trace_id);
+  data_.context.sampled = recording_;
+  next.span = data_.context;
+  next.request_id = parent.request_id;
+  next.baggage = parent.baggage;
+  if (recording_) {
+    data_.name.assign(name);
+    data_.kind = kind;
+    data_.start = std::chrono::system_clock::now();
+    for (const Field& f : attributes) internal::add_field(data_.attributes, f);
+    if (!next.request_id.empty()) internal::add_field(data_.attributes, Field("request_id", next.request_id));
+  }
+  previous_ = std::move(current);
+  current = std::move(next);
+}
+
+Span::~Span() { end(); }
+
+void Span::set_attribute(const Field& attribute) {
+  if (recording_ && !ended_) internal::add_field(data_.attributes, attribute);
+}
+
+void Span::add_event(std::string_view name, Fields attributes) {
+  if (!recording_ || ended_ || data_.events.size() >= internal::kMaxEvents) return;
+  SpanEvent& e = data_.events.emplace_back();
+  e.time = std::chrono::system_clock::now();
+  e.name.assign(name);
+  for (const Field& f : attributes) internal::add_field(e.attributes, f);
+}
+
+void Span::set_status(SpanStatus status, std::string_view message) {
+  if (!recording_ || ended_) return;
+  data_.status = status;
+  data_.status_message.assign(message.substr(0, 1024));
+}
+
+void Span::record_exception(const std::exception& e) {
+  add_event("exception", {{"exception.type", typeid(e).name()}, {"exception.message", e.what()}});
+  set_status(SpanStatus::Error, e.what());
+}
+
+void Span::end() {
+  if (ended_) return;
+  ended_ = true;
+  internal::current() = std::move(previous_);
+  if (!recording_) return;
+  data_.end = std::chrono::system_clock::now();
+  internal::SpanQueue* q = internal::span_channel().active();
+  if (!q) {
+    internal::count_drop("not_initialized");
+    return;
+  }
+  // Swap rather than copy: the span's buffers move into the slot; its
+  // identity stays, so context() still answers after end().
+  switch (q->try_push([this](SpanData& slot) {
+    std::swap(slot, data_);
+    data_.context = slot.context;
+    data_.parent_span_id = slot.parent_span_id;
+  })) {
+    case internal::SpanQueue::Push::Ok: q->notify_consumer(); break;
+    case internal::SpanQueue::Push::Full: internal::count_drop("queue_full"); break;
+    case internal::SpanQueue::Push::Failed: internal::count_drop("copy_failed"); break;
+  }
+}
+
+}  // namespace obs

@@ -1,0 +1,246 @@
+// Spans: ids, parentage, the current context, sampling, export, and the
+// correlation of log records with the span and request they belong to.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "obs/backends/memory.hpp"
+#include "obs/backends/memory_span.hpp"
+#include "obs/log_format.hpp"
+#include "obs/obs.hpp"
+#include "trace/random_ids.hpp"
+
+namespace {
+
+using obs::Span;
+using obs::SpanKind;
+
+struct Tracing {
+  explicit Tracing(obs::Config::Sampler sampler = obs::Config::Sampler::ParentBasedAlwaysOn, double ratio = 1.0) {
+    sdk = obs::init(obs::Config()
+                        .console(false)
+                        .admin(false)
+                        .with_prometheus(false)
+                        .add_span_backend(spans)
+                        .add_log_backend(logs)
+                        .sampler(sampler, ratio));
+    EXPECT_TRUE(sdk.ok());
+  }
+  std::shared_ptr<obs::MemorySpanBackend> spans = std::make_shared<obs::MemorySpanBackend>();
+  std::shared_ptr<obs::MemoryLogBackend> logs = std::make_shared<obs::MemoryLogBackend>();
+  obs::Sdk sdk;
+};
+
+TEST(SpanIds, RandomNeverZeroAndDistinct) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 10000; ++i) {
+    const auto t = obs::internal::new_trace_id();
+    const auto s = obs::internal::new_span_id();
+    ASSERT_TRUE(t.valid());
+    ASSERT_TRUE(s.valid());
+    seen.insert(t.hex());
+  }
+  EXPECT_EQ(seen.size(), 10000u);
+  EXPECT_EQ(obs::internal::new_trace_id().hex().size(), 32u);
+  EXPECT_EQ(obs::internal::new_span_id().hex().size(), 16u);
+}
+
+TEST(Spans, ChildrenShareTheTraceAndPointAtTheirParent) {
+  Tracing t;
+  obs::SpanContext root_ctx, child_ctx;
+  {
+    Span root("root", {{"a", 1}});
+    root_ctx = root.context();
+    EXPECT_EQ(obs::current_context().span.span_id, root_ctx.span_id);
+    {
+      Span child("child", SpanKind::Client);
+      child_ctx = child.context();
+      EXPECT_EQ(obs::current_context().span.span_id, child_ctx.span_id);
+    }
+    EXPECT_EQ(obs::current_context().span.span_id, root_ctx.span_id);  // restored
+  }
+  EXPECT_FALSE(obs::current_context().span.valid());
+  ASSERT_TRUE(t.sdk.flush());
+  const auto root = t.spans->find("root");
+  const auto child = t.spans->find("child");
+  ASSERT_TRUE(root && child);
+  EXPECT_FALSE(root->parent_span_id.valid());
+  EXPECT_EQ(child->context.trace_id, root->context.trace_id);
+  EXPECT_EQ(child->parent_span_id, root->context.span_id);
+  EXPECT_EQ(child->kind, SpanKind::Client);
+  EXPECT_TRUE(root->context.sampled);
+  EXPECT_LE(root->start, child->start);
+  EXPECT_GE(root->end, child->end);
+}
+
+TEST(Spans, AttributesEventsStatusAndExceptions) {
+  Tracing t;
+  {
+    Span s("work", {{"image.format", "png"}});
+    s.set_attribute({"bytes", 1024});
+    s.set_attribute({"image.format", "webp"});  // replaces
+    s.add_event("decoded", {{"width", 640}});
+    s.record_exception(std::runtime_error("decoder exploded"));
+  }
+  ASSERT_TRUE(t.sdk.flush());
+  const auto s = t.spans->find("work");
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->attributes.size(), 2u);
+  EXPECT_EQ(s->attributes[0].str, "webp");
+  EXPECT_EQ(s->attributes[1].i, 1024);
+  ASSERT_EQ(s->events.size(), 2u);
+  EXPECT_EQ(s->events[0].name, "decoded");
+  EXPECT_EQ(s->events[1].name, "exception");
+  EXPECT_EQ(s->events[1].attributes[1].str, "decoder exploded");
+  EXPECT_EQ(s->status, obs::SpanStatus::Error);
+  EXPECT_EQ(s->status_message, "decoder exploded");
+}
+
+TEST(Spans, ARemoteParentIsFollowedWithItsRequestIdAndBaggage) {
+  Tracing t;
+  obs::Context incoming;
+  incoming.span.trace_id = obs::internal::new_trace_id();
+  incoming.span.span_id = obs::internal::new_span_id();
+  incoming.span.sampled = true;
+  incoming.span.remote = true;
+  incoming.request_id = "req-42";
+  incoming.baggage = {{"tenant", "acme"}};
+  {
+    Span server("GET /users/{id}", incoming, SpanKind::Server);
+    EXPECT_EQ(obs::current_context().request_id, "req-42");
+    EXPECT_EQ(obs::current_context().baggage, incoming.baggage);
+    Span inner("inner");
+  }
+  EXPECT_EQ(obs::current_context().request_id, "");
+  ASSERT_TRUE(t.sdk.flush());
+  const auto server = t.spans->find("GET /users/{id}");
+  const auto inner = t.spans->find("inner");
+  ASSERT_TRUE(server && inner);
+  EXPECT_EQ(server->context.trace_id, incoming.span.trace_id);
+  EXPECT_EQ(server->parent_span_id, incoming.span.span_id);
+  EXPECT_EQ(inner->parent_span_id, server->context.span_id);
+  for (const auto* s : {&*server, &*inner}) {
+    bool has_request_id = false;
+    for (const auto& a : s->attributes) has_request_id = has_request_id || (a.key == "request_id" && a.str == "req-42");
+    EXPECT_TRUE(has_request_id) << s->name;
+  }
+}
+
+TEST(Sampling, AlwaysOffStillPropagatesButExportsNothing) {
+  Tracing t(obs::Config::Sampler::AlwaysOff);
+  {
+    Span s("dropped");
+    EXPECT_FALSE(s.recording());
+    EXPECT_TRUE(s.context().valid());
+    EXPECT_FALSE(s.context().sampled);
+    Span child("child");
+    EXPECT_EQ(child.context().trace_id, s.context().trace_id);
+  }
+  ASSERT_TRUE(t.sdk.flush());
+  EXPECT_TRUE(t.spans->spans().empty());
+}
+
+TEST(Sampling, ParentBasedFollowsAnUnsampledRemoteParent) {
+  Tracing t;
+  obs::Context incoming;
+  incoming.span.trace_id = obs::internal::new_trace_id();
+  incoming.span.span_id = obs::internal::new_span_id();
+  incoming.span.sampled = false;
+  {
+    Span s("child of unsampled", incoming, SpanKind::Server);
+    EXPECT_FALSE(s.recording());
+  }
+  ASSERT_TRUE(t.sdk.flush());
+  EXPECT_TRUE(t.spans->spans().empty());
+}
+
+TEST(Sampling, TraceIdRatioKeepsAboutThatShareAndDecidesPerTraceId) {
+  Tracing t(obs::Config::Sampler::TraceIdRatio, 0.25);
+  int kept = 0;
+  for (int i = 0; i < 4000; ++i) {
+    Span s("ratio");
+    kept += s.recording() ? 1 : 0;
+  }
+  // Binomial(4000, 0.25): mean 1000, sd 27; these bounds are 7 sd wide.
+  EXPECT_GT(kept, 800);
+  EXPECT_LT(kept, 1200);
+  obs::Context parent;
+  parent.span.trace_id = obs::internal::new_trace_id();
+  parent.span.span_id = obs::internal::new_span_id();
+  Span a("a", parent, SpanKind::Server);
+  const bool first = a.recording();
+  a.end();
+  Span b("b", parent, SpanKind::Server);
+  EXPECT_EQ(b.recording(), first);  // the same trace id, the same decision
+}
+
+TEST(Correlation, LogsInsideASpanCarryItsIdsAndTheRequestId) {
+  Tracing t;
+  obs::Context incoming;
+  incoming.request_id = "abc-123";
+  std::string trace_id, span_id;
+  {
+    Span s("handler", incoming, SpanKind::Server);
+    trace_id = s.context().trace_id.hex();
+    span_id = s.context().span_id.hex();
+    obs::log::info("inside");
+  }
+  obs::log::info("outside");
+  ASSERT_TRUE(t.sdk.flush());
+  const auto records = t.logs->records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].trace_id.hex(), trace_id);
+  EXPECT_EQ(records[0].span_id.hex(), span_id);
+  EXPECT_EQ(records[0].request_id, "abc-123");
+  EXPECT_FALSE(records[1].trace_id.valid());
+  EXPECT_EQ(records[1].request_id, "");
+
+  std::string line;
+  obs::append_log_json(line, records[0], t.sdk.resource());
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["trace_id"], trace_id);
+  EXPECT_EQ(j["span_id"], span_id);
+  EXPECT_EQ(j["request_id"], "abc-123");
+  line.clear();
+  obs::append_log_text(line, records[0], t.sdk.resource());
+  EXPECT_NE(line.find(" trace_id=" + trace_id + " span_id=" + span_id + " request_id=abc-123"), std::string::npos)
+      << line;
+}
+
+TEST(Correlation, AContextHandedToAnotherThreadTakesItsSpanAlong) {
+  Tracing t;
+  Span s("request");
+  const obs::Context captured = obs::current_context();
+  std::thread([captured] {
+    EXPECT_FALSE(obs::current_context().span.valid());
+    obs::ContextScope scope(captured);
+    Span child("in worker");
+    obs::log::info("from worker");
+  }).join();
+  s.end();
+  ASSERT_TRUE(t.sdk.flush());
+  const auto child = t.spans->find("in worker");
+  ASSERT_TRUE(child);
+  EXPECT_EQ(child->parent_span_id, s.context().span_id);
+  ASSERT_EQ(t.logs->records().size(), 1u);
+  EXPECT_EQ(t.logs->records()[0].trace_id, s.context().trace_id);
+}
+
+TEST(Spans, WithoutASpanBackendTheyPropagateAndCountAsDropped) {
+  auto sdk = obs::init(obs::Config().console(false).admin(false).with_prometheus(false));
+  auto value = [] {
+    const auto s = obs::MetricsRegistry::global().snapshot();
+    for (const auto& f : s.families)
+      if (f.name == "obs_exporter_dropped")
+        for (const auto& series : f.series)
+          if (series.label_values == std::vector<std::string>{"spans", "not_initialized"}) return series.value;
+    return 0.0;
+  };
+  const double before = value();
+  { Span s("nowhere"); EXPECT_TRUE(s.context().valid()); }
+  EXPECT_EQ(value(), before + 1);
+}
+
+}  // namespace
