@@ -1,0 +1,63 @@
+#include <exception>
+
+#include "obs/db.hpp"
+#include "obs/instruments.hpp"
+
+namespace obs::db {
+namespace {
+
+std::string span_name(const Statement& st) {
+  if (st.operation.empty()) return "db query";
+  return st.table.empty() ? st.operation : st.operation + " " + st.table;
+}
+
+const HistogramFamily& durations() {
+  static const auto f = obs::histogram("db.client.operation.duration.seconds",
+                                       {"db_system", "db_operation_name", "db_collection_name"},
+                                       {.help = "Duration of database client operations."});
+  return f;
+}
+
+const CounterFamily& errors() {
+  static const auto f = obs::counter("db.client.operation.errors",
+                                     {"db_system", "db_operation_name", "db_collection_name", "error_type"},
+                                     {.help = "Database client operations that failed, by error type."});
+  return f;
+}
+
+}  // namespace
+
+Operation::Operation(std::string_view sql, const Target& target)
+    : statement_(describe(sql)),
+      system_(target.system),
+      span_(span_name(statement_), SpanKind::Client,
+            {{"db.system", target.system},
+             {"db.operation.name", statement_.operation},
+             {"db.collection.name", statement_.table},
+             {"db.query.text", statement_.text}}),
+      start_(std::chrono::steady_clock::now()),
+      uncaught_(std::uncaught_exceptions()) {
+  if (!target.database.empty()) span_.set_attribute({"db.namespace", target.database});
+  if (!target.server_address.empty()) span_.set_attribute({"server.address", target.server_address});
+  if (target.server_port) span_.set_attribute({"server.port", target.server_port});
+}
+
+void Operation::failed(std::string_view error_type, std::string_view message) {
+  if (failed_) return;
+  failed_ = true;
+  span_.set_attribute({"error.type", error_type});
+  span_.add_event("exception", {{"exception.message", message}});
+  span_.set_status(SpanStatus::Error, message);
+  errors().labels(system_, statement_.operation, statement_.table, error_type.substr(0, 64)).inc();
+}
+
+void Operation::set_rows(long long rows) { span_.set_attribute({"db.response.returned_rows", rows}); }
+
+Operation::~Operation() {
+  // Leaving by an exception nobody reported is a failure too.
+  if (!failed_ && std::uncaught_exceptions() > uncaught_) failed("exception", "exception while running the query");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  durations().labels(system_, statement_.operation, statement_.table).observe(seconds);
+}
+
+}  // namespace obs::db
