@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkgconf git curl
+  build-essential cmake pkgconf git curl clang
   libspdlog-dev libfmt-dev prometheus-cpp-dev libcpp-httplib-dev nlohmann-json3-dev libpqxx-dev
   libssl-dev zlib1g-dev libbrotli-dev
   googletest libgtest-dev libgmock-dev

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian packages), builds everything and runs
-# every test: unit, custom-backend, consumer builds and the integration
-# tests against a real Prometheus.
+# every test: the fuzzers briefly, then unit, custom-backend, consumer
+# builds and the integration tests against real Prometheus and PostgreSQL.
 #
 #   scripts/test.sh [ctest arguments...]     e.g. scripts/test.sh -L integration
 #
@@ -18,5 +18,16 @@ jobs=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
 cmake -S . -B "$build" -DOBS_BUILD_TESTS=ON -DOBS_BUILD_DEMO=ON \
   -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
 cmake --build "$build" -j"$jobs"
+
+# The parsers of untrusted headers, fuzzed briefly with libFuzzer (Clang);
+# docs/fuzzing.md says how to run them longer. Skipped when ctest
+# arguments narrow the run.
+if [ $# -eq 0 ]; then
+  cmake -S tests/fuzz -B "$build-fuzz" -DCMAKE_CXX_COMPILER=clang++ \
+    -DOBS_FUZZ_SECONDS="${OBS_FUZZ_SECONDS:-10}" >/dev/null
+  cmake --build "$build-fuzz" -j"$jobs"
+  (cd "$build-fuzz" && ctest --output-on-failure -L fuzz)
+fi
+
 cd "$build"
 ctest --output-on-failure -j"$jobs" "$@"
