@@ -177,6 +177,7 @@ struct Sdk::State {
   std::unique_ptr<internal::SpanPipeline> span_pipeline;
   std::unique_ptr<MetricsExporter> metrics;
   std::unique_ptr<internal::AdminServer> admin;
+  internal::HealthJsonSource health_source;
   std::mutex shutdown_mutex;
   bool owns_global = false;
   bool stopped = false;
@@ -243,6 +244,7 @@ void Sdk::shutdown(std::chrono::milliseconds timeout) {
     s.metrics->shutdown_all();
   }
   if (s.admin) s.admin->stop();
+  if (s.health_source) internal::remove_health_json_source(s.health_source);
   if (s.owns_global) {
     internal::reset_error_reporting(nullptr);  // the handler may capture objects that die with the app
     g_active.store(false);
@@ -334,26 +336,29 @@ Sdk init(Config config) {
     s.metrics = std::make_unique<MetricsExporter>(std::move(metrics_backends), producer);
     s.metrics->start();
 
+    // /health's document, served by the admin server and by endpoints
+    // mounted on the application's own server alike.
+    std::weak_ptr<Sdk::State> weak = state;
+    s.health_source = std::make_shared<const std::function<std::string()>>([weak] {
+      nlohmann::json j;
+      j["status"] = "ok";
+      if (auto st = weak.lock()) {
+        j["service"] = st->resource.service;
+        j["version"] = st->resource.version;
+        j["environment"] = st->resource.environment;
+        j["uptime_seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - st->started).count();
+      }
+      j["sdk"] = {{"name", "obs"}, {"version", OBS_VERSION}};
+      return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    });
+    internal::set_health_json_source(s.health_source);
+
     // Admin server
     if (config.admin_server) {
       internal::AdminServer::Options o;
       o.bind_address = config.admin_bind_address;
       o.port = config.admin_port;
       if (prometheus) o.render_metrics = [prometheus] { return prometheus->render(); };
-      std::weak_ptr<Sdk::State> weak = state;
-      o.health_json = [weak] {
-        nlohmann::json j;
-        j["status"] = "ok";
-        if (auto st = weak.lock()) {
-          j["service"] = st->resource.service;
-          j["version"] = st->resource.version;
-          j["environment"] = st->resource.environment;
-          j["uptime_seconds"] =
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - st->started).count();
-        }
-        j["sdk"] = {{"name", "obs"}, {"version", OBS_VERSION}};
-        return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      };
       s.admin = std::make_unique<internal::AdminServer>(std::move(o));
       if (std::string err = s.admin->start(); !err.empty()) {
         s.admin.reset();

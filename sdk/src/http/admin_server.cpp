@@ -4,9 +4,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "core/diagnostics.hpp"
 #include "obs/health.hpp"
+#include "obs/version.hpp"
 
 namespace obs::internal {
 namespace {
@@ -28,7 +31,63 @@ void guarded(httplib::Response& res, F&& body) {
   }
 }
 
+struct HealthSources {
+  std::mutex mutex;
+  HealthJsonSource current;
+};
+
+HealthSources& health_sources() {
+  static auto* h = new HealthSources();  // never destroyed: endpoints may answer during static destruction
+  return *h;
+}
+
 }  // namespace
+
+void serve_metrics(const std::function<std::string()>& render_metrics, httplib::Response& res) {
+  guarded(res, [&] {
+    if (!render_metrics) {
+      res.status = 404;
+      res.set_content("metrics are not exported in Prometheus format by this service\n", "text/plain");
+      return;
+    }
+    res.set_content(render_metrics(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
+void serve_health(const std::function<std::string()>& health_json, httplib::Response& res) {
+  guarded(res, [&] { res.set_content(health_json ? health_json() : current_health_json(), "application/json"); });
+}
+
+void serve_readiness(httplib::Response& res) {
+  guarded(res, [&] {
+    const auto r = health::check_readiness();
+    res.status = r.ready ? 200 : 503;
+    res.set_content(r.json, "application/json");
+  });
+}
+
+std::string current_health_json() {
+  HealthJsonSource source;
+  {
+    std::lock_guard lock(health_sources().mutex);
+    source = health_sources().current;
+  }
+  if (source && *source) return (*source)();
+  nlohmann::json j;
+  j["status"] = "ok";
+  j["sdk"] = {{"name", "obs"}, {"version", OBS_VERSION}};
+  return j.dump();
+}
+
+void set_health_json_source(HealthJsonSource source) {
+  std::lock_guard lock(health_sources().mutex);
+  health_sources().current = std::move(source);
+}
+
+void remove_health_json_source(const HealthJsonSource& source) {
+  std::lock_guard lock(health_sources().mutex);
+  if (health_sources().current == source) health_sources().current.reset();
+}
 
 AdminServer::AdminServer(Options options) : options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {}
 
@@ -52,25 +111,12 @@ std::string AdminServer::start() {
   s.set_keep_alive_timeout(1);
 
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    guarded(res, [&] {
-      if (!options_.render_metrics) {
-        res.status = 404;
-        res.set_content("metrics are not exported in Prometheus format by this service\n", "text/plain");
-        return;
-      }
-      res.set_content(options_.render_metrics(), "text/plain; version=0.0.4; charset=utf-8");
-    });
+    serve_metrics(options_.render_metrics, res);
   });
   s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
-    guarded(res, [&] { res.set_content(options_.health_json(), "application/json"); });
+    serve_health(options_.health_json, res);
   });
-  s.Get("/health/ready", [](const httplib::Request&, httplib::Response& res) {
-    guarded(res, [&] {
-      const auto r = health::check_readiness();
-      res.status = r.ready ? 200 : 503;
-      res.set_content(r.json, "application/json");
-    });
-  });
+  s.Get("/health/ready", [](const httplib::Request&, httplib::Response& res) { serve_readiness(res); });
 
   errno = 0;
   int port;
@@ -86,6 +132,10 @@ std::string AdminServer::start() {
            "; /metrics, /health and /health/ready are not served. Set PROMETHEUS_PORT to a free port.";
   }
   port_ = static_cast<std::uint16_t>(port);
+  if (options_.health_json) {
+    health_source_ = std::make_shared<const std::function<std::string()>>(options_.health_json);
+    set_health_json_source(health_source_);
+  }
   thread_ = std::thread([this] {
     try {
       server_->listen_after_bind();
@@ -108,6 +158,10 @@ void AdminServer::wait_until_running() {
 }
 
 void AdminServer::stop() {
+  if (health_source_) {
+    remove_health_json_source(health_source_);
+    health_source_.reset();
+  }
   if (thread_.joinable()) {
     wait_until_running();
     server_->stop();

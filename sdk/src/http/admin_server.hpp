@@ -7,9 +7,33 @@
 #include <string>
 #include <thread>
 
-namespace httplib { class Server; }
+namespace httplib {
+class Server;
+struct Response;
+}  // namespace httplib
 
 namespace obs::internal {
+
+// The admin endpoints' answers, shared by AdminServer and
+// obs::http::mount_admin_endpoints. Each catches whatever its source
+// throws and answers 500 with a fixed body.
+// /metrics: `render_metrics()` as Prometheus text; 404 when it is empty.
+void serve_metrics(const std::function<std::string()>& render_metrics, httplib::Response& res);
+// /health: 200 and `health_json()`.
+void serve_health(const std::function<std::string()>& health_json, httplib::Response& res);
+// /health/ready: health::check_readiness(), 200 or 503.
+void serve_readiness(httplib::Response& res);
+
+// /health's JSON for the running SDK: the running admin server's source
+// (service, version, environment, uptime) if there is one, otherwise
+// {"status":"ok","sdk":{...}}.
+std::string current_health_json();
+// Makes `source` what current_health_json() calls, until another source
+// replaces it or it is removed (removing one that was since replaced does
+// nothing). AdminServer registers its own while it runs.
+using HealthJsonSource = std::shared_ptr<const std::function<std::string()>>;
+void set_health_json_source(HealthJsonSource source);
+void remove_health_json_source(const HealthJsonSource& source);
 
 class AdminServer {
  public:
@@ -31,6 +55,7 @@ class AdminServer {
   void wait_until_running();
 
   Options options_;
+  HealthJsonSource health_source_;
   std::atomic<bool> listen_returned_{false};
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
