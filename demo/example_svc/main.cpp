@@ -91,6 +91,8 @@ void usage(std::FILE* out) {
                "  OBS_PROCESS_METRICS               false: no process_* metrics\n"
                "  OTEL_LOGS_EXPORTER                console|none\n"
                "  OTEL_METRICS_EXPORTER             prometheus|none\n"
+               "  OTEL_TRACES_EXPORTER              console|none (default none): print each job's span\n"
+               "  OTEL_TRACES_SAMPLER(_ARG)         which jobs are traced (default parentbased_always_on)\n"
                "  OTEL_SDK_DISABLED                 true: start no telemetry at all\n"
                "  OBS_LOG_QUEUE_SIZE, OBS_METRIC_SERIES_LIMIT   pipeline limits\n",
                kProg, OBS_VERSION);
@@ -362,7 +364,11 @@ int main(int argc, char** argv) {
     obs::metric::histogram("example.queue.wait.seconds", waited);
     window_busy += seconds;
 
+    // Each job is a span: its log lines below carry its trace_id and span_id
+    // (and OTEL_TRACES_EXPORTER=console prints the span itself).
+    obs::Span job_span("process_job", {{"job.id", id}, {"job.kind", kind.name}});
     if (r < opt.error_rate) {
+      job_span.set_status(obs::SpanStatus::Error, "job failed");
       ++failed;
       jobs_failed.inc();
       const char* why = uniform(rng) < 0.5 ? "corrupt input" : "storage timeout";
