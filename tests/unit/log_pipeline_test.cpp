@@ -71,6 +71,7 @@ TEST(LogPipeline, AFailedCopyIsSkippedAndDoesNotStopTheQueue) {
 
 TEST(LogPipeline, FlushCompletesWhileProducersKeepLogging) {
   Pipeline p(1024);
+  ASSERT_EQ(p.queue->try_push(message("marker")), LogQueue::Push::Ok);  // before the noise can fill the queue
   std::atomic<bool> stop{false};
   std::thread producer([&] {
     while (!stop) {
@@ -78,7 +79,6 @@ TEST(LogPipeline, FlushCompletesWhileProducersKeepLogging) {
       p.queue->notify_consumer();
     }
   });
-  ASSERT_EQ(p.queue->try_push(message("marker")), LogQueue::Push::Ok);
   const bool flushed = p.pipeline->flush(far());
   const bool delivered = p.memory->contains("marker");
   stop = true;
