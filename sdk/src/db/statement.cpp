@@ -122,7 +122,10 @@ Statement describe(std::string_view sql) {
     std::string name(words[k].text);
     if (k + 2 < words.size() && words[k + 1].kind == Token::Other && words[k + 1].text == "." &&
         words[k + 2].kind != Token::Other)
-      name += "." + std::string(words[k + 2].text);
+    {
+      name += '.';  // appended piecewise: GCC 12 misreports "." + std::string(...) under -O3 (-Wrestrict)
+      name.append(words[k + 2].text);
+    }
     st.table = name.substr(0, 128);
   };
   const std::string& op = st.operation;
