@@ -360,13 +360,13 @@ int main(int argc, char** argv) {
     const double waited = std::max(0.0, 0.002 * backlog * std::exp(0.5 * normal(rng)));
     const double r = uniform(rng);
 
+    // Each job is a span: its log lines below carry its trace_id and span_id
+    // (and OTEL_TRACES_EXPORTER=console prints the span itself), and the
+    // duration observed inside it becomes its bucket's exemplar.
+    obs::Span job_span("process_job", {{"job.id", id}, {"job.kind", kind.name}});
     duration_by_kind[kind_index].observe(seconds);
     obs::metric::histogram("example.queue.wait.seconds", waited);
     window_busy += seconds;
-
-    // Each job is a span: its log lines below carry its trace_id and span_id
-    // (and OTEL_TRACES_EXPORTER=console prints the span itself).
-    obs::Span job_span("process_job", {{"job.id", id}, {"job.kind", kind.name}});
     if (r < opt.error_rate) {
       job_span.set_status(obs::SpanStatus::Error, "job failed");
       ++failed;

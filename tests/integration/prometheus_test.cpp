@@ -369,7 +369,8 @@ struct Stack {
           std::vector<std::string>{prometheus_path(), "--config.file=" + (dir.path() / "prometheus.yml").string(),
                                    "--storage.tsdb.path=" + data.string(),
                                    "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port),
-                                   "--log.level=info"},
+                                   // Scrapes negotiate OpenMetrics and keep exemplars.
+                                   "--enable-feature=exemplar-storage", "--log.level=info"},
           std::vector<std::string>{}, dir.path() / ("prometheus-" + std::to_string(attempt) + ".log"));
       try {
         wait_until(
@@ -503,6 +504,54 @@ TEST_F(PrometheusIntegration, PromtoolFindsNoProblemsInTheScrape) {
   const std::string output = check.log_text();
   EXPECT_EQ(*status, "exit 0") << "promtool check metrics:\n" << output;
   EXPECT_EQ(output, "") << "promtool check metrics found problems:\n" << output << "\nin the scrape:\n" << scrape;
+}
+
+// Each job's duration is observed inside its sampled span, so the buckets
+// carry exemplars; Prometheus asks for OpenMetrics, stores them, and answers
+// them with the span's trace id.
+TEST_F(PrometheusIntegration, HistogramExemplarsCarryTraceIds) {
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::string path = "/api/v1/query_exemplars?query=example_job_duration_seconds_bucket&start=" +
+                           std::to_string(now - 3600) + "&end=" + std::to_string(now + 3600);
+  wait_until(
+      "Prometheus's /api/v1/query_exemplars to return example_job_duration_seconds exemplars with trace ids", 60s,
+      [&](std::string& last) {
+        auto r = http_get(stack_->prometheus_port, path, &last);
+        if (!r) return false;
+        last = "HTTP " + std::to_string(r->first) + " " + r->second.substr(0, 600);
+        try {
+          const auto answer = nlohmann::json::parse(r->second);
+          for (const auto& series : answer.at("data")) {
+            if (series.at("seriesLabels").value("job", "") != "example_svc") continue;
+            for (const auto& e : series.at("exemplars")) {
+              const std::string trace_id = e.at("labels").value("trace_id", "");
+              const std::string span_id = e.at("labels").value("span_id", "");
+              const bool hex32 = trace_id.size() == 32 &&
+                                 trace_id.find_first_not_of("0123456789abcdef") == std::string::npos &&
+                                 trace_id != std::string(32, '0');
+              if (hex32 && span_id.size() == 16) return true;
+            }
+          }
+        } catch (const std::exception&) {
+        }
+        return false;
+      },
+      {stack_->svc.process.get(), stack_->prometheus.get()});
+}
+
+// What Prometheus gets when it asks for OpenMetrics: the exemplars, # EOF.
+TEST_F(PrometheusIntegration, OpenMetricsScrapeHasExemplarsAndEof) {
+  auto c = client(stack_->svc.port);
+  auto res = c.Get("/metrics", {{"Accept", "application/openmetrics-text;version=1.0.0,text/plain;q=0.5"}});
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  const std::string& body = res->body;
+  ASSERT_GE(body.size(), 6u);
+  EXPECT_EQ(body.substr(body.size() - 6), "# EOF\n") << body;
+  EXPECT_NE(body.find("# TYPE example_job_duration_seconds histogram\n"), std::string::npos) << body;
+  EXPECT_NE(body.find(" # {trace_id=\""), std::string::npos) << body;
 }
 
 TEST_F(PrometheusIntegration, HealthEndpointsAnswer) {

@@ -3,18 +3,32 @@
 // Names are already canonical (Prometheus-valid, counters without "_total").
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "obs/trace_context.hpp"
 
 namespace obs {
 
 enum class MetricType { Counter, Gauge, Histogram };
+
+// A recent observation made inside a sampled span, kept per histogram
+// bucket so a latency bucket links to a trace (OpenMetrics exemplars).
+struct Exemplar {
+  double value = 0;
+  TraceId trace_id;
+  SpanId span_id;
+  std::chrono::system_clock::time_point time;  // when it was observed
+};
 
 struct HistogramData {
   std::vector<double> bounds;          // upper bounds, ascending, without +Inf
   std::vector<std::uint64_t> counts;   // per bucket (not cumulative); bounds.size()+1 entries, last is +Inf
   std::uint64_t count = 0;
   double sum = 0;
+  // Empty, or one entry per bucket (like `counts`): that bucket's exemplar, if any.
+  std::vector<std::optional<Exemplar>> exemplars;
 };
 
 struct SeriesSnapshot {

@@ -358,7 +358,10 @@ Sdk init(Config config) {
       internal::AdminServer::Options o;
       o.bind_address = config.admin_bind_address;
       o.port = config.admin_port;
-      if (prometheus) o.render_metrics = [prometheus] { return prometheus->render(); };
+      if (prometheus) {
+        o.render_metrics = [prometheus] { return prometheus->render(); };
+        o.render_openmetrics = [prometheus] { return prometheus->render_openmetrics(); };
+      }
       s.admin = std::make_unique<internal::AdminServer>(std::move(o));
       if (std::string err = s.admin->start(); !err.empty()) {
         s.admin.reset();

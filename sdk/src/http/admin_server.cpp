@@ -43,11 +43,18 @@ HealthSources& health_sources() {
 
 }  // namespace
 
-void serve_metrics(const std::function<std::string()>& render_metrics, httplib::Response& res) {
+void serve_metrics(const httplib::Request& req, const std::function<std::string()>& render_metrics,
+                   const std::function<std::string()>& render_openmetrics, httplib::Response& res) {
   guarded(res, [&] {
     if (!render_metrics) {
       res.status = 404;
       res.set_content("metrics are not exported in Prometheus format by this service\n", "text/plain");
+      return;
+    }
+    // Prometheus lists OpenMetrics first in its Accept header; other
+    // scrapers (and curl) get the 0.0.4 text format as before.
+    if (render_openmetrics && req.get_header_value("Accept").find("application/openmetrics-text") != std::string::npos) {
+      res.set_content(render_openmetrics(), "application/openmetrics-text; version=1.0.0; charset=utf-8");
       return;
     }
     res.set_content(render_metrics(), "text/plain; version=0.0.4; charset=utf-8");
@@ -110,8 +117,8 @@ std::string AdminServer::start() {
   // Prometheus keeps them between scrapes): keep that wait short.
   s.set_keep_alive_timeout(1);
 
-  s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    serve_metrics(options_.render_metrics, res);
+  s.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    serve_metrics(req, options_.render_metrics, options_.render_openmetrics, res);
   });
   s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
     serve_health(options_.health_json, res);

@@ -9,6 +9,7 @@
 
 namespace httplib {
 class Server;
+struct Request;
 struct Response;
 }  // namespace httplib
 
@@ -18,7 +19,10 @@ namespace obs::internal {
 // obs::http::mount_admin_endpoints. Each catches whatever its source
 // throws and answers 500 with a fixed body.
 // /metrics: `render_metrics()` as Prometheus text; 404 when it is empty.
-void serve_metrics(const std::function<std::string()>& render_metrics, httplib::Response& res);
+// If the request's Accept header names application/openmetrics-text and
+// `render_openmetrics` is set, answers OpenMetrics 1.0 from it instead.
+void serve_metrics(const httplib::Request& req, const std::function<std::string()>& render_metrics,
+                   const std::function<std::string()>& render_openmetrics, httplib::Response& res);
 // /health: 200 and `health_json()`.
 void serve_health(const std::function<std::string()>& health_json, httplib::Response& res);
 // /health/ready: health::check_readiness(), 200 or 503.
@@ -41,6 +45,7 @@ class AdminServer {
     std::string bind_address;
     std::uint16_t port = 0;
     std::function<std::string()> render_metrics;  // empty: /metrics answers 404
+    std::function<std::string()> render_openmetrics;  // empty: OpenMetrics is not offered
     std::function<std::string()> health_json;
   };
   explicit AdminServer(Options options);

@@ -380,6 +380,13 @@ const std::function<std::string()>& render_global_metrics() {
   return render;
 }
 
+const std::function<std::string()>& render_global_openmetrics() {
+  static const std::function<std::string()> render = [] {
+    return PrometheusBackend::render_openmetrics(MetricsRegistry::global().snapshot());
+  };
+  return render;
+}
+
 }  // namespace
 
 void instrument(httplib::Server& server, ServerOptions options) {
@@ -452,7 +459,9 @@ void mount_admin_endpoints(httplib::Server& server) {
   const std::size_t get = index_of("GET");
   register_route(
       server, get, "/metrics", template_to_regex("/metrics"), false,
-      [](const httplib::Request&, httplib::Response& res) { internal::serve_metrics(render_global_metrics(), res); });
+      [](const httplib::Request& req, httplib::Response& res) {
+        internal::serve_metrics(req, render_global_metrics(), render_global_openmetrics(), res);
+      });
   register_route(server, get, "/health", template_to_regex("/health"), false,
                  [](const httplib::Request&, httplib::Response& res) { internal::serve_health({}, res); });
   register_route(server, get, "/health/ready", template_to_regex("/health/ready"), false,

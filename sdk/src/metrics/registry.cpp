@@ -522,6 +522,8 @@ MetricsSnapshot MetricsRegistry::snapshot() const {
       ss.histogram.counts.assign(h->bucket_count(), 0);
       h->read(ss.histogram.counts.data(), ss.histogram.sum);
       for (auto c : ss.histogram.counts) ss.histogram.count += c;
+      ss.histogram.exemplars.resize(h->bucket_count());
+      for (std::size_t i = 0; i < h->bucket_count(); ++i) ss.histogram.exemplars[i] = h->exemplar(i);
     }
     return ss;
   };

@@ -5,25 +5,39 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 
 #include "obs/export.hpp"
+#include "obs/metrics_snapshot.hpp"
+#include "obs/trace_context.hpp"
 
 namespace obs::detail {
 
 OBS_API unsigned next_thread_slot();  // the calling thread's slot
 OBS_API unsigned shard_mask();  // shard count - 1; a power of two
+// The calling thread's current span (the library's thread-local context):
+// its address is fixed for the thread's lifetime, only its contents change.
+OBS_API const SpanContext* this_thread_span_context();
 
-// A small number fixed per thread; cells mask it with their own shard count.
-// next_thread_slot() keeps it per thread too, so the copy of this function
-// in the application and the one in libobs.so agree.
-inline unsigned this_thread_slot() {
-  static thread_local const unsigned slot = next_thread_slot();
-  return slot;
+// Per-thread facts the hot paths need, looked up once per thread and kept in
+// the caller's own thread-local storage (one guard check, no call into the
+// library). next_thread_slot() keeps the slot per thread too, so the copy of
+// this function in the application and the one in libobs.so agree.
+struct ThreadState {
+  unsigned slot;             // a small number; cells mask it with their own shard count
+  const SpanContext* span;   // this thread's current span, for exemplars
+};
+inline const ThreadState& this_thread_state() {
+  static thread_local const ThreadState state{next_thread_slot(), this_thread_span_context()};
+  return state;
 }
+inline unsigned this_thread_slot() { return this_thread_state().slot; }
 
 inline void atomic_add(std::atomic<double>& target, double v) {
   double cur = target.load(std::memory_order_relaxed);
@@ -65,12 +79,68 @@ class GaugeCell {
   std::atomic<double> value_{0};
 };
 
+// The last sampled observation of one bucket, shared by all threads (one
+// per bucket, not per shard: only observations inside sampled spans write
+// it). A seqlock: a writer makes `seq` odd, stores the fields, makes it even
+// again; a reader retries while `seq` is odd or changed under it. Writers
+// that find the slot busy drop their exemplar instead of waiting. Every
+// field is an atomic (release stores, acquire loads: no fences, which TSan
+// cannot model), so there is no data race to report.
+struct alignas(64) ExemplarSlot {
+  std::atomic<std::uint64_t> seq{0};  // 0: never written; odd: being written
+  std::atomic<std::uint64_t> value{0};  // bits of the double
+  std::atomic<std::uint64_t> trace_id[2]{};
+  std::atomic<std::uint64_t> span_id{0};
+  std::atomic<std::int64_t> unix_nanos{0};
+
+  void write(double v, const SpanContext& span, std::int64_t nanos) {
+    std::uint64_t s = seq.load(std::memory_order_relaxed);
+    if ((s & 1) || !seq.compare_exchange_strong(s, s + 1, std::memory_order_relaxed)) return;  // busy: drop
+    std::uint64_t t[2], sp;
+    std::memcpy(t, span.trace_id.bytes.data(), sizeof t);
+    std::memcpy(&sp, span.span_id.bytes.data(), sizeof sp);
+    // Release stores (plain stores on x86): a reader that sees any of them
+    // also sees the odd seq before it, so it retries.
+    value.store(std::bit_cast<std::uint64_t>(v), std::memory_order_release);
+    trace_id[0].store(t[0], std::memory_order_release);
+    trace_id[1].store(t[1], std::memory_order_release);
+    span_id.store(sp, std::memory_order_release);
+    unix_nanos.store(nanos, std::memory_order_release);
+    seq.store(s + 2, std::memory_order_release);
+  }
+
+  std::optional<Exemplar> read() const {
+    for (int attempt = 0; attempt < 64; ++attempt) {
+      const std::uint64_t s1 = seq.load(std::memory_order_acquire);
+      if (s1 == 0) return std::nullopt;
+      if (s1 & 1) continue;
+      // Acquire loads: seq is re-read after the fields, and sees the odd
+      // value of any writer whose fields were read.
+      const std::uint64_t v = value.load(std::memory_order_acquire);
+      const std::uint64_t t[2] = {trace_id[0].load(std::memory_order_acquire),
+                                  trace_id[1].load(std::memory_order_acquire)};
+      const std::uint64_t sp = span_id.load(std::memory_order_acquire);
+      const std::int64_t nanos = unix_nanos.load(std::memory_order_acquire);
+      if (seq.load(std::memory_order_relaxed) != s1) continue;
+      Exemplar e;
+      e.value = std::bit_cast<double>(v);
+      std::memcpy(e.trace_id.bytes.data(), t, sizeof t);
+      std::memcpy(e.span_id.bytes.data(), &sp, sizeof sp);
+      e.time = std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(nanos)));
+      return e;
+    }
+    return std::nullopt;  // written continuously while we read: skip it this time
+  }
+};
+
 class HistogramCell {
  public:
   // `bounds` (ascending, finite) must outlive the cell: it is owned by the family.
   HistogramCell(const double* bounds, std::size_t n)
       : bounds_(bounds), n_(n), stride_((n + 2 + 7) / 8 * 8), mask_(shard_mask()),
-        words_(new(std::align_val_t(64)) std::atomic<std::uint64_t>[stride_ * (mask_ + 1)]()) {}
+        words_(new(std::align_val_t(64)) std::atomic<std::uint64_t>[stride_ * (mask_ + 1)]()),
+        exemplars_(new ExemplarSlot[n + 1]) {}
   HistogramCell(const HistogramCell&) = delete;
   HistogramCell& operator=(const HistogramCell&) = delete;
   ~HistogramCell() { ::operator delete[](words_, std::align_val_t(64)); }
@@ -78,13 +148,17 @@ class HistogramCell {
   void observe(double v) {
     if (v != v) return;  // NaN has no bucket; it would also poison the sum
     std::size_t i = bucket_index(v);
-    std::atomic<std::uint64_t>* shard = words_ + stride_ * (this_thread_slot() & mask_);
+    const ThreadState& thread = this_thread_state();
+    std::atomic<std::uint64_t>* shard = words_ + stride_ * (thread.slot & mask_);
     shard[1 + i].fetch_add(1, std::memory_order_relaxed);
     // word 0 holds the sum's bits; a CAS loop adds to it without a lock
     std::uint64_t cur = shard[0].load(std::memory_order_relaxed);
     while (!shard[0].compare_exchange_weak(
         cur, std::bit_cast<std::uint64_t>(std::bit_cast<double>(cur) + v), std::memory_order_relaxed)) {
     }
+    // Outside a sampled span this is one load and a branch.
+    if (thread.span->sampled) [[unlikely]]
+      record_exemplar(i, v, *thread.span);
   }
 
   std::size_t bucket_count() const { return n_ + 1; }
@@ -96,8 +170,17 @@ class HistogramCell {
       for (std::size_t i = 0; i <= n_; ++i) counts[i] += shard[1 + i].load(std::memory_order_relaxed);
     }
   }
+  // The last sampled observation of bucket `i` (< bucket_count()), if any.
+  std::optional<Exemplar> exemplar(std::size_t i) const { return exemplars_[i].read(); }
 
  private:
+  [[gnu::noinline, gnu::cold]] void record_exemplar(std::size_t i, double v, const SpanContext& span) {
+    if (!span.valid()) return;
+    const auto nanos =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch());
+    exemplars_[i].write(v, span, static_cast<std::int64_t>(nanos.count()));
+  }
+
   std::size_t bucket_index(double v) const {
     if (n_ <= 16) {  // linear scan beats binary search for the usual bucket counts
       std::size_t i = 0;
@@ -112,6 +195,7 @@ class HistogramCell {
   std::size_t stride_;
   unsigned mask_;
   std::atomic<std::uint64_t>* words_;
+  std::unique_ptr<ExemplarSlot[]> exemplars_;
 };
 
 }  // namespace obs::detail

@@ -1,0 +1,192 @@
+// OpenMetrics 1.0 text exposition (our own: prometheus-cpp 1.0.1 writes only
+// the 0.0.4 text format). Differs from 0.0.4 where the spec says so: counter
+// families are named without "_total" in # TYPE/# HELP while their samples
+// carry it, HELP escapes '"' too, histogram buckets may carry an exemplar
+// ("# {trace_id=...,span_id=...} value timestamp"), and "# EOF" ends it.
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <unordered_set>
+
+#include "obs/backends/prometheus.hpp"
+
+namespace obs {
+namespace {
+
+void append_number(std::string& out, double v) {
+  if (std::isnan(v)) {
+    out += "NaN";
+  } else if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+  } else {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form, like "0.1" and "17"
+    out.append(buf, r.ptr);
+  }
+}
+
+void append_uint(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+// Label values and HELP text: backslash, double quote and line feed escaped.
+void append_escaped(std::string& out, std::string_view s) {
+  for (char c : s) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      case '\n': out += "\\n"; break;
+      default: out += c;
+    }
+  }
+}
+
+const char* type_name(MetricType t) {
+  switch (t) {
+    case MetricType::Counter: return "counter";
+    case MetricType::Gauge: return "gauge";
+    case MetricType::Histogram: return "histogram";
+  }
+  return "unknown";
+}
+
+// {k="v",...} with an optional extra label last (le for buckets); nothing if empty.
+void append_labels(std::string& out, const MetricFamilySnapshot& f, const SeriesSnapshot& s,
+                   std::string_view extra_key = {}, std::string_view extra_value = {}) {
+  bool first = true;
+  auto label = [&](std::string_view k, std::string_view v) {
+    out += first ? '{' : ',';
+    first = false;
+    out += k;
+    out += "=\"";
+    append_escaped(out, v);
+    out += '"';
+  };
+  if (s.overflow) {
+    label("otel_metric_overflow", "true");
+  } else {
+    for (std::size_t i = 0; i < f.label_keys.size() && i < s.label_values.size(); ++i)
+      label(f.label_keys[i], s.label_values[i]);
+  }
+  if (!extra_key.empty()) label(extra_key, extra_value);
+  if (!first) out += '}';
+}
+
+void append_exemplar(std::string& out, const Exemplar& e) {
+  out += " # {trace_id=\"";
+  out += e.trace_id.hex();
+  out += "\",span_id=\"";
+  out += e.span_id.hex();
+  out += "\"} ";
+  append_number(out, e.value);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(e.time.time_since_epoch()).count();
+  if (ms > 0) {  // seconds since the epoch, millisecond precision
+    out += ' ';
+    append_uint(out, static_cast<std::uint64_t>(ms / 1000));
+    out += '.';
+    const auto frac = static_cast<unsigned>(ms % 1000);
+    out += static_cast<char>('0' + frac / 100);
+    out += static_cast<char>('0' + frac / 10 % 10);
+    out += static_cast<char>('0' + frac % 10);
+  }
+}
+
+}  // namespace
+
+std::string PrometheusBackend::render_openmetrics() const {
+  MetricsProducer producer;
+  {
+    std::lock_guard lock(mutex_);
+    producer = producer_;
+  }
+  return producer ? render_openmetrics(producer()) : std::string("# EOF\n");
+}
+
+std::string PrometheusBackend::render_openmetrics(const MetricsSnapshot& snapshot) {
+  std::string out;
+  out.reserve(4096);
+  // Every name a family would write; a family that would repeat one is left
+  // out, as Prometheus rejects the whole scrape otherwise.
+  std::unordered_set<std::string> names;
+  for (const auto& f : snapshot.families) {
+    if (f.series.empty()) continue;
+    std::vector<std::string> own{f.name};
+    if (f.type == MetricType::Counter) own.push_back(f.name + "_total");
+    if (f.type == MetricType::Histogram)
+      for (const char* suffix : {"_bucket", "_count", "_sum"}) own.push_back(f.name + suffix);
+    bool clash = false;
+    for (const auto& n : own) clash = clash || names.count(n) > 0;
+    if (clash) continue;
+    names.insert(own.begin(), own.end());
+
+    out += "# TYPE ";
+    out += f.name;
+    out += ' ';
+    out += type_name(f.type);
+    out += '\n';
+    if (!f.help.empty()) {
+      out += "# HELP ";
+      out += f.name;
+      out += ' ';
+      append_escaped(out, f.help);
+      out += '\n';
+    }
+    for (const auto& s : f.series) {
+      switch (f.type) {
+        case MetricType::Counter:
+          out += f.name;
+          out += "_total";
+          append_labels(out, f, s);
+          out += ' ';
+          append_number(out, s.value);
+          out += '\n';
+          break;
+        case MetricType::Gauge:
+          out += f.name;
+          append_labels(out, f, s);
+          out += ' ';
+          append_number(out, s.value);
+          out += '\n';
+          break;
+        case MetricType::Histogram: {
+          const auto& h = s.histogram;
+          std::uint64_t cumulative = 0;
+          std::string le;
+          for (std::size_t i = 0; i < h.counts.size(); ++i) {
+            cumulative += h.counts[i];
+            le.clear();
+            append_number(le, i < h.bounds.size() ? h.bounds[i] : std::numeric_limits<double>::infinity());
+            out += f.name;
+            out += "_bucket";
+            append_labels(out, f, s, "le", le);
+            out += ' ';
+            append_uint(out, cumulative);
+            if (i < h.exemplars.size() && h.exemplars[i]) append_exemplar(out, *h.exemplars[i]);
+            out += '\n';
+          }
+          out += f.name;
+          out += "_count";
+          append_labels(out, f, s);
+          out += ' ';
+          append_uint(out, h.count);
+          out += '\n';
+          out += f.name;
+          out += "_sum";
+          append_labels(out, f, s);
+          out += ' ';
+          append_number(out, h.sum);
+          out += '\n';
+          break;
+        }
+      }
+    }
+  }
+  out += "# EOF\n";
+  return out;
+}
+
+}  // namespace obs
