@@ -799,3 +799,30 @@ TEST_F(HttpTest, HttpOutgoingHeadersCarryTheCurrentContext) {
 }
 
 }  // namespace
+
+namespace {
+
+// The duration is observed while the request's span is current, so the
+// histogram's exemplar links the latency bucket to this request's trace.
+TEST_F(HttpTest, HttpServerDurationExemplarNamesTheRequestsSpan) {
+  TestServer s;
+  obs::http::instrument(s.server);
+  obs::http::route(s.server, "GET", "/exemplar", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
+  s.start();
+  auto res = s.client()->Get("/exemplar");
+  ASSERT_TRUE(res);
+  const auto span = server_span("GET /exemplar");
+  ASSERT_TRUE(span);
+  bool linked = false;
+  for (const auto& f : metrics_->snapshot().families) {
+    if (f.name != "http_server_request_duration_seconds") continue;
+    for (const auto& series : f.series)
+      for (const auto& e : series.histogram.exemplars)
+        linked = linked || (e && e->trace_id == span->context.trace_id && e->span_id == span->context.span_id);
+  }
+  EXPECT_TRUE(linked);
+}
+
+}  // namespace

@@ -244,3 +244,35 @@ TEST(Spans, WithoutASpanBackendTheyPropagateAndCountAsDropped) {
 }
 
 }  // namespace
+
+namespace {
+
+// Each scenario runs on threads of its own: the thread that started a span
+// ended elsewhere (or out of order) keeps a stale current context, which
+// the SDK reports; it must not leak into the other tests.
+TEST(SpanOwnership, EndingOnAnotherThreadLeavesThatThreadsContextAlone) {
+  Tracing t;
+  std::unique_ptr<Span> span;
+  std::thread([&] { span = std::make_unique<Span>("started here"); }).join();
+  obs::Context worker_ctx;
+  worker_ctx.request_id = "worker-request";
+  std::thread([&] {
+    obs::ContextScope scope(worker_ctx);
+    span->end();  // exported, but this thread's context is not replaced
+    EXPECT_EQ(obs::current_context().request_id, "worker-request");
+  }).join();
+  ASSERT_TRUE(t.sdk.flush());
+  EXPECT_TRUE(t.spans->find("started here").has_value());
+}
+
+TEST(SpanOwnership, EndingOutOfOrderDoesNotInstallAnEndedSpan) {
+  Tracing t;
+  std::thread([] {
+    auto a = std::make_unique<Span>("a");
+    Span b("b");
+    a->end();  // b is current: a must not put its own parent back over b
+    EXPECT_EQ(obs::current_context().span.span_id, b.context().span_id);
+  }).join();
+}
+
+}  // namespace

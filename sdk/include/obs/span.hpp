@@ -37,7 +37,10 @@ class OBS_API Span {
   // Adds an "exception" event (exception.type, exception.message) and sets
   // the status to Error.
   void record_exception(const std::exception& e);
-  // Ends the span now; later calls do nothing.
+  // Ends the span now; later calls do nothing. The context current when
+  // the span started becomes current again, if this span is still the
+  // current one on the thread that started it (spans ended out of order or
+  // on another thread are exported, but leave contexts alone).
   void end();
 
   const SpanContext& context() const { return data_.context; }
@@ -50,6 +53,7 @@ class OBS_API Span {
 
   SpanData data_;
   Context previous_;
+  const Context* owner_ = nullptr;  // the starting thread's context
   bool recording_ = false;
   bool ended_ = false;
 };

@@ -74,6 +74,8 @@ class OBS_API ContextScope {
 
  private:
   Context previous_;
+  SpanId installed_;
+  const Context* owner_ = nullptr;  // the installing thread's context
 };
 
 }  // namespace obs

@@ -247,6 +247,7 @@ void Sdk::shutdown(std::chrono::milliseconds timeout) {
   if (s.health_source) internal::remove_health_json_source(s.health_source);
   if (s.owns_global) {
     internal::reset_error_reporting(nullptr);  // the handler may capture objects that die with the app
+    internal::set_sampler(Config::Sampler::ParentBasedAlwaysOn, 1.0);  // as before any init
     g_active.store(false);
   }
 }

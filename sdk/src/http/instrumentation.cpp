@@ -11,7 +11,7 @@
 // So the request's state lives in a thread_local from pre-routing to
 // post-routing; post-routing (always reached once pre-routing ran) ends
 // the span, echoes x-request-id and records the metrics.
-#include <cxxabi.h>
+#include "trace/context.hpp"
 #include <httplib.h>
 
 #include <array>
@@ -208,13 +208,6 @@ struct ActiveRequest {
 
 thread_local std::optional<ActiveRequest> t_request;
 
-std::string demangled_type(const std::type_info& type) {
-  int status = 0;
-  char* name = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);
-  std::string out = status == 0 && name ? name : type.name();
-  std::free(name);
-  return out;
-}
 
 std::string_view header(const httplib::Request& req, const std::string& name) {
   const auto it = req.headers.find(name);
@@ -335,8 +328,9 @@ void end_request(const ServerState* state, const httplib::Request& req, httplib:
       span.set_attribute({"error.type", a.threw ? a.exception_type : std::to_string(status)});
     }
     if (!a.request_id.empty() && !res.has_header("x-request-id")) res.set_header("x-request-id", a.request_id);
-    span.end();
   }
+  // Observed while the request's span is still current, so the duration
+  // histogram's exemplar links to this request's trace.
   const auto& m = server_metrics();
   const std::string_view method = method_label(a.method);
   const std::string status_label = std::to_string(status);
@@ -345,6 +339,7 @@ void end_request(const ServerState* state, const httplib::Request& req, httplib:
   if (const auto size = response_body_size(res))
     m.response_size.labels(method, route).observe(static_cast<double>(*size));
   m.active_by_method[a.method].dec();
+  if (a.span) a.span->end();
   t_request.reset();
 }
 
@@ -357,7 +352,7 @@ void on_exception(const ServerState* state, std::exception_ptr ep) {
   try {
     std::rethrow_exception(ep);
   } catch (const std::exception& e) {
-    a.exception_type = demangled_type(typeid(e));
+    a.exception_type = internal::type_name(typeid(e));
     a.exception_message = e.what();
   } catch (...) {
   }

@@ -101,9 +101,10 @@ void ClientCall::end(int status_code, std::string_view error_type) {
     span_.set_attribute({"error.type", error_type});
     span_.set_status(SpanStatus::Error);
   }
-  span_.end();
   const std::string status = status_code > 0 ? std::to_string(status_code) : std::string();
+  // Observed before the span ends, so the exemplar names this call's span.
   client_duration().labels(method_, server_address_, server_port_, status, error_type).observe(seconds);
+  span_.end();
 }
 
 }  // namespace obs::http

@@ -94,7 +94,8 @@ void emit(Level level, std::string_view message, Fields fields) noexcept {
     }
     const auto now = std::chrono::system_clock::now();
     const std::uint64_t tid = this_thread_id();
-    const Context& context = current();  // correlation: the span and request this record belongs to
+    static const Context kNone;
+    const Context& context = context_alive() ? current() : kNone;  // correlation: the span and request of this record
     const auto pushed = q->try_push([&](LogRecord& r) {
       r.time = now;
       r.trace_id = context.span.trace_id;

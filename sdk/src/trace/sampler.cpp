@@ -27,9 +27,9 @@ void set_sampler(Config::Sampler sampler, double ratio) {
   if (!(ratio >= 0)) ratio = 0;
   if (ratio > 1) ratio = 1;
   g_ratio_all.store(ratio >= 1);
-  g_threshold.store(static_cast<std::uint64_t>(std::ldexp(ratio, 64) >= 18446744073709551615.0
-                                                   ? 18446744073709551615.0
-                                                   : std::ldexp(ratio, 64)));
+  // 2^64 itself does not fit a uint64_t: ratio 1 is handled by g_ratio_all.
+  g_threshold.store(ratio >= 1 ? std::numeric_limits<std::uint64_t>::max()
+                               : static_cast<std::uint64_t>(std::ldexp(ratio, 64)));
   g_sampler.store(static_cast<int>(sampler));
 }
 

@@ -2,6 +2,7 @@
 
 #include <typeinfo>
 
+#include "core/diagnostics.hpp"
 #include "core/self_metrics.hpp"
 #include "trace/context.hpp"
 #include "trace/random_ids.hpp"
@@ -67,13 +68,16 @@ std::string_view to_string(SpanStatus status) {
   return "unset";
 }
 
-Span::Span(std::string_view name, Fields attributes, SpanKind kind) {
-  start(name, internal::current(), kind, attributes);
+namespace {
+const Context& current_or_none() {
+  static const Context kNone;
+  return internal::context_alive() ? internal::current() : kNone;
 }
+}  // namespace
 
-Span::Span(std::string_view name, SpanKind kind, Fields attributes) {
-  start(name, internal::current(), kind, attributes);
-}
+Span::Span(std::string_view name, Fields attributes, SpanKind kind) { start(name, current_or_none(), kind, attributes); }
+
+Span::Span(std::string_view name, SpanKind kind, Fields attributes) { start(name, current_or_none(), kind, attributes); }
 
 Span::Span(std::string_view name, const Context& parent, SpanKind kind, Fields attributes) {
   start(name, parent, kind, attributes);
@@ -96,14 +100,16 @@ void Span::start(std::string_view name, const Context& parent, SpanKind kind, Fi
   next.request_id = parent.request_id;
   next.baggage = parent.baggage;
   if (recording_) {
-    data_.name.assign(name);
+    data_.name.assign(name.substr(0, 1024));
     data_.kind = kind;
     data_.start = std::chrono::system_clock::now();
     for (const Field& f : attributes) internal::add_field(data_.attributes, f);
     if (!next.request_id.empty()) internal::add_field(data_.attributes, Field("request_id", next.request_id));
   }
+  if (!internal::context_alive()) return;  // thread exiting: record, but keep no context
   previous_ = std::move(current);
   current = std::move(next);
+  owner_ = &current;
 }
 
 Span::~Span() { end(); }
@@ -127,14 +133,24 @@ void Span::set_status(SpanStatus status, std::string_view message) {
 }
 
 void Span::record_exception(const std::exception& e) {
-  add_event("exception", {{"exception.type", typeid(e).name()}, {"exception.message", e.what()}});
+  add_event("exception", {{"exception.type", internal::type_name(typeid(e))}, {"exception.message", e.what()}});
   set_status(SpanStatus::Error, e.what());
 }
 
 void Span::end() {
   if (ended_) return;
   ended_ = true;
-  internal::current() = std::move(previous_);
+  if (owner_ && internal::context_alive()) {
+    Context& current = internal::current();
+    if (owner_ == &current && current.span.span_id == data_.context.span_id) {
+      current = std::move(previous_);
+    } else {
+      internal::report_error("span-order", "span '" + data_.name.substr(0, 100) +
+                                               "' ended on another thread or after a span started inside it; "
+                                               "the current context was left as it was. End spans in reverse "
+                                               "order of their start, on the thread that started them.");
+    }
+  }
   if (!recording_) return;
   data_.end = std::chrono::system_clock::now();
   internal::SpanQueue* q = internal::span_channel().active();

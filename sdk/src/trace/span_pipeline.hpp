@@ -14,9 +14,22 @@ struct SpanTraits {
   static constexpr const char* kSignal = "spans";
   static constexpr const char* kWhat = "span";
   static void release_large_buffers(SpanData& s) {
-    for (auto& a : s.attributes)
-      if (a.str.capacity() > export_pipeline_detail::kKeepCapacity) std::string().swap(a.str);
-    if (s.events.capacity() > 64) std::vector<SpanEvent>().swap(s.events);
+    constexpr auto keep = export_pipeline_detail::kKeepCapacity;
+    auto shrink = [](std::string& str) {
+      if (str.capacity() > keep) std::string().swap(str);
+    };
+    for (auto& a : s.attributes) shrink(a.str);
+    shrink(s.name);
+    shrink(s.context.trace_state);
+    shrink(s.status_message);
+    if (s.events.capacity() > 16) {
+      std::vector<SpanEvent>().swap(s.events);
+    } else {
+      for (auto& e : s.events) {
+        shrink(e.name);
+        for (auto& a : e.attributes) shrink(a.str);
+      }
+    }
   }
 };
 
