@@ -1,0 +1,50 @@
+#pragma once
+// OTLP encoding (internal): turns the SDK's own batches into the bodies of
+// OTLP/HTTP export requests, as protobuf (application/x-protobuf) or as the
+// OTLP JSON mapping (application/json). No transport here.
+//
+// Protobuf: ExportTraceServiceRequest / ExportLogsServiceRequest /
+// ExportMetricsServiceRequest of opentelemetry-proto, written by hand (no
+// libprotobuf); sdk/proto holds the matching .proto subset for tests.
+// JSON: the OTLP flavour of the proto3 JSON mapping: lowerCamelCase names,
+// trace/span ids as lower-case hex, enums as integers, 64-bit integers as
+// decimal strings, default values left out.
+//
+// Every request carries one ResourceX (service.name, service.version,
+// deployment.environment, host.name, process.pid, telemetry.sdk.*) and one
+// ScopeX with scope name "obs".
+#include <chrono>
+#include <span>
+#include <string>
+
+#include "obs/log_backend.hpp"
+#include "obs/metrics_snapshot.hpp"
+#include "obs/resource.hpp"
+#include "obs/span_backend.hpp"
+
+namespace obs::otlp {
+
+std::string encode_traces_protobuf(const Resource& resource, std::span<const SpanData> spans);
+std::string encode_traces_json(const Resource& resource, std::span<const SpanData> spans);
+
+std::string encode_logs_protobuf(const Resource& resource, std::span<const LogRecord> records);
+std::string encode_logs_json(const Resource& resource, std::span<const LogRecord> records);
+
+// `start_time` is the start of the cumulative counters and histograms (the
+// SDK's start); the snapshot's own time is every data point's time.
+std::string encode_metrics_protobuf(const Resource& resource, const MetricsSnapshot& snapshot,
+                                    std::chrono::system_clock::time_point start_time);
+std::string encode_metrics_json(const Resource& resource, const MetricsSnapshot& snapshot,
+                                std::chrono::system_clock::time_point start_time);
+
+// Mappings shared by both encodings (exposed for tests).
+int severity_number(log::Level level);            // TRACE=1 DEBUG=5 INFO=9 WARN=13 ERROR=17 FATAL=21, Off=0
+std::string_view severity_text(log::Level level);  // "TRACE" ... "FATAL", "" for Off
+int span_kind_number(SpanKind kind);               // internal=1 ... consumer=5
+int status_code_number(SpanStatus status);         // unset=0 ok=1 error=2
+// W3C trace flags in the low byte (0x01 when sampled). The parent's
+// remoteness is not recorded in SpanData, so bits 8-9 stay clear.
+std::uint32_t span_flags(const SpanData& span);
+std::uint64_t unix_nanos(std::chrono::system_clock::time_point t);  // 0 for times before the epoch
+
+}  // namespace obs::otlp

@@ -1,0 +1,377 @@
+// OTLP protobuf encoding, written by hand: one output string, reserved up
+// front. A nested message is written in place and its length prefix inserted
+// in front of it once its size is known (the move only touches that message's
+// own bytes), so no scratch buffers are needed.
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backends/otlp/otlp_common.hpp"
+#include "backends/otlp/otlp_encoder.hpp"
+
+namespace obs::otlp {
+namespace {
+
+enum WireType : std::uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kFixed32 = 5 };
+
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+
+  void varint(std::uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>((v & 0x7F) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  void tag(std::uint32_t field, WireType type) { varint((static_cast<std::uint64_t>(field) << 3) | type); }
+  void raw_fixed64(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  }
+  void raw_fixed32(std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  }
+
+  void uint_field(std::uint32_t field, std::uint64_t v) {
+    tag(field, kVarint);
+    varint(v);
+  }
+  void int64_field(std::uint32_t field, std::int64_t v) { uint_field(field, static_cast<std::uint64_t>(v)); }
+  void bool_field(std::uint32_t field, bool v) { uint_field(field, v ? 1 : 0); }
+  void fixed64_field(std::uint32_t field, std::uint64_t v) {
+    tag(field, kFixed64);
+    raw_fixed64(v);
+  }
+  void fixed32_field(std::uint32_t field, std::uint32_t v) {
+    tag(field, kFixed32);
+    raw_fixed32(v);
+  }
+  void double_field(std::uint32_t field, double v) { fixed64_field(field, std::bit_cast<std::uint64_t>(v)); }
+  void bytes_field(std::uint32_t field, const void* data, std::size_t size) {
+    tag(field, kLen);
+    varint(size);
+    out_.append(static_cast<const char*>(data), size);
+  }
+  void string_field(std::uint32_t field, std::string_view s) { bytes_field(field, s.data(), s.size()); }
+
+  // begin() writes the tag and returns where the body starts; end() inserts
+  // the body's length there.
+  std::size_t begin(std::uint32_t field) {
+    tag(field, kLen);
+    return out_.size();
+  }
+  void end(std::size_t body_start) {
+    std::uint64_t len = out_.size() - body_start;
+    char buf[10];
+    std::size_t n = 0;
+    while (len >= 0x80) {
+      buf[n++] = static_cast<char>((len & 0x7F) | 0x80);
+      len >>= 7;
+    }
+    buf[n++] = static_cast<char>(len);
+    out_.insert(body_start, buf, n);
+  }
+
+ private:
+  std::string& out_;
+};
+
+// AnyValue fields (common.proto).
+constexpr std::uint32_t kAnyString = 1, kAnyBool = 2, kAnyInt = 3, kAnyDouble = 4;
+
+void key_value(Writer& w, std::uint32_t field, std::string_view key, std::string_view v) {
+  auto kv = w.begin(field);
+  w.string_field(1, key);
+  auto any = w.begin(2);
+  w.string_field(kAnyString, v);
+  w.end(any);
+  w.end(kv);
+}
+void key_value(Writer& w, std::uint32_t field, std::string_view key, std::int64_t v) {
+  auto kv = w.begin(field);
+  w.string_field(1, key);
+  auto any = w.begin(2);
+  w.int64_field(kAnyInt, v);
+  w.end(any);
+  w.end(kv);
+}
+void key_value(Writer& w, std::uint32_t field, std::string_view key, bool v) {
+  auto kv = w.begin(field);
+  w.string_field(1, key);
+  auto any = w.begin(2);
+  w.bool_field(kAnyBool, v);
+  w.end(any);
+  w.end(kv);
+}
+void key_value(Writer& w, std::uint32_t field, const OwnedField& f) {
+  auto kv = w.begin(field);
+  w.string_field(1, f.key);
+  auto any = w.begin(2);
+  switch (f.type) {
+    case FieldType::String: w.string_field(kAnyString, f.str); break;
+    case FieldType::Int: w.int64_field(kAnyInt, f.i); break;
+    case FieldType::Double: w.double_field(kAnyDouble, f.d); break;
+    case FieldType::Bool: w.bool_field(kAnyBool, f.b); break;
+  }
+  w.end(any);
+  w.end(kv);
+}
+
+// ResourceX.resource (field 1) then the start of ResourceX.scope_x (field 2)
+// with its scope (field 1) written; returns the scope_x body start.
+std::size_t resource_and_scope(Writer& w, const Resource& r) {
+  auto res = w.begin(1);
+  detail::for_each_resource_attribute(r, [&](std::string_view key, auto value) { key_value(w, 1, key, value); });
+  w.end(res);
+  auto scope_x = w.begin(2);
+  auto scope = w.begin(1);
+  w.string_field(1, detail::kScopeName);
+  w.string_field(2, OBS_VERSION);
+  w.end(scope);
+  return scope_x;
+}
+
+std::size_t estimate(const std::vector<OwnedField>& fields) {
+  std::size_t n = 0;
+  for (const auto& f : fields) n += 16 + f.key.size() + f.str.size();
+  return n;
+}
+
+}  // namespace
+
+std::string encode_traces_protobuf(const Resource& resource, std::span<const SpanData> spans) {
+  std::string out;
+  std::size_t guess = 256;
+  for (const auto& s : spans) guess += 128 + s.name.size() + s.status_message.size() + estimate(s.attributes) + 48 * s.events.size();
+  out.reserve(guess);
+  Writer w(out);
+
+  auto rs = w.begin(1);  // ExportTraceServiceRequest.resource_spans
+  auto ss = resource_and_scope(w, resource);
+  for (const auto& s : spans) {
+    auto span = w.begin(2);  // ScopeSpans.spans
+    w.bytes_field(1, s.context.trace_id.bytes.data(), s.context.trace_id.bytes.size());
+    w.bytes_field(2, s.context.span_id.bytes.data(), s.context.span_id.bytes.size());
+    if (!s.context.trace_state.empty()) w.string_field(3, s.context.trace_state);
+    if (s.parent_span_id.valid()) w.bytes_field(4, s.parent_span_id.bytes.data(), s.parent_span_id.bytes.size());
+    w.string_field(5, s.name);
+    w.uint_field(6, static_cast<std::uint64_t>(span_kind_number(s.kind)));
+    w.fixed64_field(7, unix_nanos(s.start));
+    w.fixed64_field(8, unix_nanos(s.end));
+    for (const auto& a : s.attributes) key_value(w, 9, a);
+    for (const auto& e : s.events) {
+      auto ev = w.begin(11);
+      w.fixed64_field(1, unix_nanos(e.time));
+      w.string_field(2, e.name);
+      for (const auto& a : e.attributes) key_value(w, 3, a);
+      w.end(ev);
+    }
+    if (s.status != SpanStatus::Unset || !s.status_message.empty()) {
+      auto st = w.begin(15);
+      if (!s.status_message.empty()) w.string_field(2, s.status_message);
+      if (int code = status_code_number(s.status)) w.uint_field(3, static_cast<std::uint64_t>(code));
+      w.end(st);
+    }
+    if (auto flags = span_flags(s)) w.fixed32_field(16, flags);
+    w.end(span);
+  }
+  w.end(ss);
+  w.end(rs);
+  return out;
+}
+
+std::string encode_logs_protobuf(const Resource& resource, std::span<const LogRecord> records) {
+  std::string out;
+  std::size_t guess = 256;
+  for (const auto& r : records) guess += 96 + r.message.size() + r.request_id.size() + estimate(r.fields);
+  out.reserve(guess);
+  Writer w(out);
+
+  auto rl = w.begin(1);  // ExportLogsServiceRequest.resource_logs
+  auto sl = resource_and_scope(w, resource);
+  for (const auto& r : records) {
+    auto rec = w.begin(2);  // ScopeLogs.log_records
+    auto t = unix_nanos(r.time);
+    w.fixed64_field(1, t);
+    if (int sev = severity_number(r.level)) w.uint_field(2, static_cast<std::uint64_t>(sev));
+    if (auto text = severity_text(r.level); !text.empty()) w.string_field(3, text);
+    auto body = w.begin(5);
+    w.string_field(kAnyString, r.message);
+    w.end(body);
+    for (const auto& f : r.fields) key_value(w, 6, f);
+    if (r.thread_id != 0) key_value(w, 6, detail::kThreadIdAttribute, static_cast<std::int64_t>(r.thread_id));
+    if (!r.request_id.empty()) key_value(w, 6, detail::kRequestIdAttribute, std::string_view(r.request_id));
+    if (r.trace_id.valid()) w.bytes_field(9, r.trace_id.bytes.data(), r.trace_id.bytes.size());
+    if (r.span_id.valid()) w.bytes_field(10, r.span_id.bytes.data(), r.span_id.bytes.size());
+    w.fixed64_field(11, t);  // observed: the SDK observes records as they are logged
+    w.end(rec);
+  }
+  w.end(sl);
+  w.end(rl);
+  return out;
+}
+
+namespace {
+
+void series_attributes(Writer& w, std::uint32_t field, const MetricFamilySnapshot& fam, const SeriesSnapshot& s) {
+  if (s.overflow) {
+    key_value(w, field, detail::kOverflowAttribute, true);
+    return;
+  }
+  auto n = std::min(fam.label_keys.size(), s.label_values.size());
+  for (std::size_t i = 0; i < n; ++i) key_value(w, field, fam.label_keys[i], std::string_view(s.label_values[i]));
+}
+
+}  // namespace
+
+std::string encode_metrics_protobuf(const Resource& resource, const MetricsSnapshot& snapshot,
+                                    std::chrono::system_clock::time_point start_time) {
+  std::string out;
+  std::size_t guess = 256;
+  for (const auto& f : snapshot.families) {
+    guess += 32 + f.name.size() + f.help.size();
+    std::size_t labels = 0;
+    for (const auto& k : f.label_keys) labels += 8 + 2 * k.size();
+    for (const auto& s : f.series) guess += 40 + labels + 17 * s.histogram.counts.size() + 60 * s.histogram.exemplars.size();
+  }
+  out.reserve(guess);
+  Writer w(out);
+  const auto start = unix_nanos(start_time);
+  const auto now = unix_nanos(snapshot.time);
+
+  auto rm = w.begin(1);  // ExportMetricsServiceRequest.resource_metrics
+  auto sm = resource_and_scope(w, resource);
+  for (const auto& fam : snapshot.families) {
+    auto metric = w.begin(2);  // ScopeMetrics.metrics
+    w.string_field(1, fam.name);
+    if (!fam.help.empty()) w.string_field(2, fam.help);
+    switch (fam.type) {
+      case MetricType::Counter: {
+        auto sum = w.begin(7);
+        for (const auto& s : fam.series) {
+          auto dp = w.begin(1);
+          series_attributes(w, 7, fam, s);
+          if (start != 0) w.fixed64_field(2, start);
+          w.fixed64_field(3, now);
+          w.double_field(4, s.value);
+          w.end(dp);
+        }
+        w.uint_field(2, 2);  // AGGREGATION_TEMPORALITY_CUMULATIVE
+        w.bool_field(3, true);
+        w.end(sum);
+        break;
+      }
+      case MetricType::Gauge: {
+        auto gauge = w.begin(5);
+        for (const auto& s : fam.series) {
+          auto dp = w.begin(1);
+          series_attributes(w, 7, fam, s);
+          w.fixed64_field(3, now);
+          w.double_field(4, s.value);
+          w.end(dp);
+        }
+        w.end(gauge);
+        break;
+      }
+      case MetricType::Histogram: {
+        auto hist = w.begin(9);
+        for (const auto& s : fam.series) {
+          const auto& h = s.histogram;
+          auto dp = w.begin(1);
+          series_attributes(w, 9, fam, s);
+          if (start != 0) w.fixed64_field(2, start);
+          w.fixed64_field(3, now);
+          w.fixed64_field(4, h.count);
+          w.double_field(5, h.sum);
+          if (!h.counts.empty()) {  // packed
+            w.tag(6, kLen);
+            w.varint(8 * h.counts.size());
+            for (auto c : h.counts) w.raw_fixed64(c);
+          }
+          if (!h.bounds.empty()) {  // packed
+            w.tag(7, kLen);
+            w.varint(8 * h.bounds.size());
+            for (auto b : h.bounds) w.raw_fixed64(std::bit_cast<std::uint64_t>(b));
+          }
+          for (const auto& ex : h.exemplars) {
+            if (!ex) continue;
+            auto e = w.begin(8);
+            if (auto t = unix_nanos(ex->time)) w.fixed64_field(2, t);
+            w.double_field(3, ex->value);
+            if (ex->span_id.valid()) w.bytes_field(4, ex->span_id.bytes.data(), ex->span_id.bytes.size());
+            if (ex->trace_id.valid()) w.bytes_field(5, ex->trace_id.bytes.data(), ex->trace_id.bytes.size());
+            w.end(e);
+          }
+          w.end(dp);
+        }
+        w.uint_field(2, 2);  // AGGREGATION_TEMPORALITY_CUMULATIVE
+        w.end(hist);
+        break;
+      }
+    }
+    w.end(metric);
+  }
+  w.end(sm);
+  w.end(rm);
+  return out;
+}
+
+int severity_number(log::Level level) {
+  switch (level) {
+    case log::Level::Trace: return 1;
+    case log::Level::Debug: return 5;
+    case log::Level::Info: return 9;
+    case log::Level::Warning: return 13;
+    case log::Level::Error: return 17;
+    case log::Level::Critical: return 21;
+    case log::Level::Off: break;
+  }
+  return 0;
+}
+
+std::string_view severity_text(log::Level level) {
+  switch (level) {
+    case log::Level::Trace: return "TRACE";
+    case log::Level::Debug: return "DEBUG";
+    case log::Level::Info: return "INFO";
+    case log::Level::Warning: return "WARN";
+    case log::Level::Error: return "ERROR";
+    case log::Level::Critical: return "FATAL";
+    case log::Level::Off: break;
+  }
+  return "";
+}
+
+int span_kind_number(SpanKind kind) {
+  switch (kind) {
+    case SpanKind::Internal: return 1;
+    case SpanKind::Server: return 2;
+    case SpanKind::Client: return 3;
+    case SpanKind::Producer: return 4;
+    case SpanKind::Consumer: return 5;
+  }
+  return 0;
+}
+
+int status_code_number(SpanStatus status) {
+  switch (status) {
+    case SpanStatus::Unset: return 0;
+    case SpanStatus::Ok: return 1;
+    case SpanStatus::Error: return 2;
+  }
+  return 0;
+}
+
+std::uint32_t span_flags(const SpanData& span) { return span.context.sampled ? 0x01u : 0u; }
+
+std::uint64_t unix_nanos(std::chrono::system_clock::time_point t) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  return ns > 0 ? static_cast<std::uint64_t>(ns) : 0;
+}
+
+}  // namespace obs::otlp
