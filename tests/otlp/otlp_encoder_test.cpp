@@ -12,9 +12,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backends/otlp/otlp_encoder.hpp"
+#include "protoc_decode.hpp"
+#include "backends/otlp/utf8.hpp"
 #include "obs/version.hpp"
 
 namespace {
@@ -90,94 +93,10 @@ obs::Resource resource() {
   return r;
 }
 
-// protoc's text format escaping of a bytes field (CEscape).
-template <std::size_t N>
-std::string escaped(const std::array<std::uint8_t, N>& bytes) {
-  std::string out = "\"";
-  for (auto b : bytes) {
-    switch (b) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '"': out += "\\\""; break;
-      case '\'': out += "\\'"; break;
-      case '\\': out += "\\\\"; break;
-      default:
-        if (b < 0x20 || b >= 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\%03o", b);
-          out += buf;
-        } else {
-          out += static_cast<char>(b);
-        }
-    }
-  }
-  return out + "\"";
-}
-
-struct Decoded {
-  int status = -1;
-  std::string text;
-};
-
-// Runs `protoc --decode=<type>` on `bytes`; the text output with each line's
-// indentation removed.
-Decoded protoc_decode(const std::string& type, const std::string& proto, const std::string& bytes) {
-  Decoded d;
-  std::string protoc = OBS_PROTOC;
-  if (protoc.empty()) {
-    ADD_FAILURE() << "protoc was not found when configuring: install protobuf-compiler "
-                     "(scripts/install-deps.sh) and re-run cmake";
-    return d;
-  }
-  char path[] = "/tmp/obs_otlp_XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0) {
-    ADD_FAILURE() << "mkstemp failed";
-    return d;
-  }
-  {
-    std::ofstream f(path, std::ios::binary);
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  }
-  close(fd);
-  std::string cmd = "'" + protoc + "' --decode=" + type + " -I '" + OBS_PROTO_DIR + "' " + proto + " < " + path + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) {
-    ADD_FAILURE() << "popen failed: " << cmd;
-    unlink(path);
-    return d;
-  }
-  std::string raw;
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) raw.append(buf, n);
-  int rc = pclose(p);
-  unlink(path);
-  d.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  std::istringstream in(raw);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto pos = line.find_first_not_of(' ');
-    d.text += (pos == std::string::npos ? "" : line.substr(pos)) + "\n";
-  }
-  EXPECT_EQ(d.status, 0) << "protoc failed:\n" << raw;
-  return d;
-}
-
-// Every expected line appears in `text`, as a whole line, in this order.
-void expect_lines_in_order(const std::string& text, std::initializer_list<std::string> lines) {
-  const std::string t = "\n" + text;
-  std::size_t pos = 0;  // at a '\n' that may start the next match
-  for (const auto& l : lines) {
-    auto found = t.find("\n" + l + "\n", pos);
-    if (found == std::string::npos) {
-      ADD_FAILURE() << "line not found (in order): " << l << "\nin:\n" << text;
-      return;
-    }
-    pos = found + l.size() + 1;
-  }
-}
+using obs_test::Decoded;
+using obs_test::escaped;
+using obs_test::expect_lines_in_order;
+using obs_test::protoc_decode;
 
 std::size_t count_of(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
@@ -616,6 +535,362 @@ TEST(OtlpEncoding, LargeBatchLengthPrefixesAreMultiByte) {
   auto d = protoc_decode("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest",
                          "opentelemetry/proto/collector/trace/v1/trace_service.proto", bytes);
   EXPECT_EQ(count_of(d.text, "name: \"" + std::string(200, 'n') + "\""), 300u);
+}
+
+
+Decoded decode_traces(const std::string& bytes) {
+  return protoc_decode("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest",
+                       "opentelemetry/proto/collector/trace/v1/trace_service.proto", bytes);
+}
+Decoded decode_logs(const std::string& bytes) {
+  return protoc_decode("opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest",
+                       "opentelemetry/proto/collector/logs/v1/logs_service.proto", bytes);
+}
+Decoded decode_metrics(const std::string& bytes) {
+  return protoc_decode("opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest",
+                       "opentelemetry/proto/collector/metrics/v1/metrics_service.proto", bytes);
+}
+
+// ----------------------------------------------------------------- links
+
+obs::TraceId other_trace_id() {
+  obs::TraceId t;
+  for (std::size_t i = 0; i < t.bytes.size(); ++i) t.bytes[i] = static_cast<std::uint8_t>(0xa0 + i);
+  return t;
+}
+
+// One span with two links: a sampled one with trace state and an attribute
+// of each type, and a bare unsampled one.
+std::vector<obs::SpanData> span_with_links() {
+  std::vector<obs::SpanData> spans(1);
+  auto& s = spans[0];
+  s.name = "batch";
+  s.context.trace_id = trace_id();
+  s.context.span_id = span_id();
+  s.start = at(kStartNs);
+  s.end = at(kEndNs);
+  obs::SpanLink full;
+  full.context.trace_id = other_trace_id();
+  full.context.span_id = parent_id();
+  full.context.sampled = true;
+  full.context.trace_state = "vendor=xyz";
+  full.attributes = {str_field("messaging.operation", "process"), int_field("batch.index", 3),
+                     double_field("weight", 0.5), bool_field("retried", true)};
+  obs::SpanLink bare;
+  bare.context.trace_id = trace_id();
+  bare.context.span_id = span_id();
+  s.links = {full, bare};
+  return spans;
+}
+
+TEST(OtlpLinks, ProtobufDecodesWithProtoc) {
+  auto d = decode_traces(obs::otlp::encode_traces_protobuf(resource(), span_with_links()));
+  ASSERT_EQ(d.status, 0);
+  expect_lines_in_order(d.text, {
+      "spans {",
+      "trace_id: " + escaped(trace_id().bytes),
+      "span_id: " + escaped(span_id().bytes),
+      "name: \"batch\"",
+      "kind: SPAN_KIND_INTERNAL",
+      "start_time_unix_nano: " + std::to_string(kStartNs),
+      "end_time_unix_nano: " + std::to_string(kEndNs),
+      "links {",
+      "trace_id: " + escaped(other_trace_id().bytes),
+      "span_id: " + escaped(parent_id().bytes),
+      "trace_state: \"vendor=xyz\"",
+      "attributes {", "key: \"messaging.operation\"", "value {", "string_value: \"process\"", "}", "}",
+      "attributes {", "key: \"batch.index\"", "value {", "int_value: 3", "}", "}",
+      "attributes {", "key: \"weight\"", "value {", "double_value: 0.5", "}", "}",
+      "attributes {", "key: \"retried\"", "value {", "bool_value: true", "}", "}",
+      "flags: 1",
+      "}",
+      "links {",
+      "trace_id: " + escaped(trace_id().bytes),
+      "span_id: " + escaped(span_id().bytes),
+      "}",
+      "}",
+  });
+  EXPECT_EQ(count_of(d.text, "links {"), 2u);
+  // The bare link, and the unsampled span itself, carry no flags or trace state.
+  EXPECT_EQ(count_of(d.text, "flags:"), 1u);
+  EXPECT_EQ(count_of(d.text, "trace_state:"), 1u);
+  const auto bare = d.text.substr(d.text.rfind("links {"));
+  EXPECT_EQ(bare, "links {\ntrace_id: " + escaped(trace_id().bytes) + "\nspan_id: " + escaped(span_id().bytes) +
+                      "\n}\n}\n}\n}\n");
+}
+
+TEST(OtlpLinks, Json) {
+  auto j = nlohmann::json::parse(obs::otlp::encode_traces_json(resource(), span_with_links()));
+  const auto& s = j["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+  EXPECT_EQ(s["links"], nlohmann::json::parse(R"([
+    {"traceId":")" + other_trace_id().hex() + R"(","spanId":")" + parent_id().hex() + R"(",
+     "traceState":"vendor=xyz",
+     "attributes":[{"key":"messaging.operation","value":{"stringValue":"process"}},
+                   {"key":"batch.index","value":{"intValue":"3"}},
+                   {"key":"weight","value":{"doubleValue":0.5}},
+                   {"key":"retried","value":{"boolValue":true}}],
+     "flags":1},
+    {"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7"}])"));
+  auto none = nlohmann::json::parse(obs::otlp::encode_traces_json(resource(), sample_spans()));
+  for (const auto& span : none["resourceSpans"][0]["scopeSpans"][0]["spans"]) EXPECT_FALSE(span.contains("links"));
+}
+
+// -------------------------------------------------- resource attributes
+
+// Extra attributes as configured: some new, some repeating a built-in key,
+// a duplicate, an empty key. The SDK found no host name, so the
+// configured host.name fills in.
+obs::Resource resource_with_extras() {
+  auto r = resource();
+  r.host.clear();
+  r.attributes = {{"k8s.pod.name", "pod-7"}, {"service.name", "shadowed"}, {"team", "payments"},
+                  {"team", "second"},        {"", "nameless"},            {"host.name", "from-config"},
+                  {"telemetry.sdk.language", "rust"}, {"note", ""}};
+  return r;
+}
+
+// The attributes the encoders should emit for resource_with_extras(), in order.
+const std::vector<std::pair<std::string, std::string>>& expected_extras_resource() {
+  static const std::vector<std::pair<std::string, std::string>> kExpected = {
+      {"service.name", "checkout"}, {"service.version", "1.2.3"}, {"deployment.environment", "staging"},
+      {"process.pid", ""},  // int, checked separately
+      {"telemetry.sdk.name", "obs"}, {"telemetry.sdk.language", "cpp"}, {"telemetry.sdk.version", OBS_VERSION},
+      {"k8s.pod.name", "pod-7"}, {"team", "payments"}, {"host.name", "from-config"}, {"note", ""}};
+  return kExpected;
+}
+
+TEST(OtlpResource, ExtraAttributesFollowTheBuiltInsWithoutRepeatingAKey) {
+  auto d = decode_traces(obs::otlp::encode_traces_protobuf(resource_with_extras(), {}));
+  ASSERT_EQ(d.status, 0);
+  std::vector<std::string> lines = {"resource {"};
+  for (const auto& [key, value] : expected_extras_resource()) {
+    lines.insert(lines.end(), {"attributes {", "key: \"" + key + "\"", "value {",
+                               key == "process.pid" ? "int_value: 4242" : "string_value: " + escaped(value), "}", "}"});
+  }
+  lines.insert(lines.end(), {"}", "scope_spans {"});
+  // The resource block, exactly: nothing between or after the expected attributes.
+  std::string expected;
+  for (const auto& l : lines) expected += l + "\n";
+  const auto begin = d.text.find("resource {\n");
+  ASSERT_NE(begin, std::string::npos);
+  EXPECT_EQ(d.text.substr(begin, expected.size()), expected) << d.text;
+  for (const char* gone : {"shadowed", "second", "nameless", "rust"}) EXPECT_EQ(count_of(d.text, gone), 0u) << gone;
+}
+
+TEST(OtlpResource, ExtraAttributesInJsonForEverySignal) {
+  nlohmann::json expected = nlohmann::json::array();
+  for (const auto& [key, value] : expected_extras_resource()) {
+    expected.push_back({{"key", key},
+                        {"value", key == "process.pid" ? nlohmann::json{{"intValue", "4242"}}
+                                                       : nlohmann::json{{"stringValue", value}}}});
+  }
+  const auto r = resource_with_extras();
+  obs::MetricsSnapshot snap;
+  snap.time = at(kEndNs);
+  const auto traces = nlohmann::json::parse(obs::otlp::encode_traces_json(r, {}));
+  const auto logs = nlohmann::json::parse(obs::otlp::encode_logs_json(r, {}));
+  const auto metrics = nlohmann::json::parse(obs::otlp::encode_metrics_json(r, snap, at(kStartNs)));
+  EXPECT_EQ(traces["resourceSpans"][0]["resource"]["attributes"], expected);
+  EXPECT_EQ(logs["resourceLogs"][0]["resource"]["attributes"], expected);
+  EXPECT_EQ(metrics["resourceMetrics"][0]["resource"]["attributes"], expected);
+}
+
+TEST(OtlpResource, ExtraAttributesInLogsAndMetricsProtobuf) {
+  const auto r = resource_with_extras();
+  obs::MetricsSnapshot snap;
+  snap.time = at(kEndNs);
+  for (const auto& d : {decode_logs(obs::otlp::encode_logs_protobuf(r, {})),
+                        decode_metrics(obs::otlp::encode_metrics_protobuf(r, snap, at(kStartNs)))}) {
+    ASSERT_EQ(d.status, 0);
+    expect_lines_in_order(d.text, {"resource {", "key: \"telemetry.sdk.version\"",
+                                   "key: \"k8s.pod.name\"", "string_value: \"pod-7\"",
+                                   "key: \"team\"", "string_value: \"payments\"",
+                                   "key: \"host.name\"", "string_value: \"from-config\"",
+                                   "key: \"note\"", "string_value: \"\""});
+    EXPECT_EQ(count_of(d.text, "key: \"team\""), 1u);
+    EXPECT_EQ(count_of(d.text, "key: \"service.name\""), 1u);
+  }
+}
+
+// ----------------------------------------------------------------- UTF-8
+
+const std::string kFffd = "\xEF\xBF\xBD";  // U+FFFD, as UTF-8
+
+TEST(OtlpUtf8, RepairReplacesEachMaximalIllFormedSubpart) {
+  const std::string r = kFffd;
+  const std::pair<std::string, std::string> cases[] = {
+      // well-formed, at the edges of each length and around the surrogates
+      {"", ""},
+      {std::string("nul\0inside", 10), std::string("nul\0inside", 10)},
+      {"\x7f \xc2\x80 \xdf\xbf", "\x7f \xc2\x80 \xdf\xbf"},
+      {"\xe0\xa0\x80 \xed\x9f\xbf \xee\x80\x80 \xef\xbf\xbf", "\xe0\xa0\x80 \xed\x9f\xbf \xee\x80\x80 \xef\xbf\xbf"},
+      {"\xf0\x90\x80\x80 \xf4\x8f\xbf\xbf", "\xf0\x90\x80\x80 \xf4\x8f\xbf\xbf"},
+      {"é 日本 😀", "é 日本 😀"},
+      // ill-formed
+      {"\xff", r},
+      {"\x80\xbf", r + r},                                  // stray continuation bytes
+      {"a\xe6\x97", "a" + r},                              // truncated at the end: one replacement
+      {"\xe6\x97 b", r + " b"},                            // truncated before ASCII
+      {"\xf0\x9f\x98!", r + "!"},                          // truncated 4-byte sequence
+      {"\xc0\xaf", r + r},                                 // overlong '/'
+      {"\xe0\x80\xaf", r + r + r},                         // overlong, 3 bytes
+      {"\xf0\x80\x80\x80", r + r + r + r},                 // overlong, 4 bytes
+      {"\xed\xa0\x80", r + r + r},                         // a UTF-16 surrogate
+      {"\xf4\x90\x80\x80", r + r + r + r},                 // above U+10FFFF
+      {"\xf5\x80", r + r},
+      {"\xe6\x97\xe6\x97\xa5", r + "\xe6\x97\xa5"},        // a cut character, then a whole one
+      {std::string(20, 'a') + "\xff" + std::string(9, 'b'), std::string(20, 'a') + r + std::string(9, 'b')},
+  };
+  for (const auto& [input, expected] : cases) {
+    std::string out = "prefix:";
+    obs::otlp::detail::append_utf8_repaired(out, input);
+    EXPECT_EQ(out, "prefix:" + expected) << escaped(input);
+    EXPECT_EQ(obs::otlp::detail::is_valid_utf8(input), input == expected) << escaped(input);
+  }
+}
+
+// Ill-formed bytes in every kind of string the encoders write; each should
+// come out with U+FFFD, and well-formed multi-byte text unchanged.
+const std::string kMixed = std::string("ok é 日本 😀 |\xff|\xe6\x97|\xc0\xaf|\xed\xa0\x80|");
+const std::string kMixedRepaired = "ok é 日本 😀 |" + kFffd + "|" + kFffd + "|" + kFffd + kFffd + "|" + kFffd + kFffd + kFffd + "|";
+
+TEST(OtlpUtf8, LogsAreRepairedInProtobufAndJson) {
+  std::vector<obs::LogRecord> logs(1);
+  logs[0].time = at(kStartNs);
+  logs[0].level = obs::log::Level::Info;
+  logs[0].message = kMixed;
+  logs[0].fields = {str_field("key\xff", kMixed)};
+  logs[0].request_id = "req\xc0";
+  auto r = resource();
+  r.service = "svc\xed\xa0\x80";
+  r.attributes = {{"extra\xff", kMixed}};
+
+  auto d = decode_logs(obs::otlp::encode_logs_protobuf(r, logs));
+  ASSERT_EQ(d.status, 0);
+  expect_lines_in_order(d.text, {
+      "key: \"service.name\"", "string_value: " + escaped("svc" + kFffd + kFffd + kFffd),
+      "key: " + escaped("extra" + kFffd), "string_value: " + escaped(kMixedRepaired),
+      "body {", "string_value: " + escaped(kMixedRepaired), "}",
+      "key: " + escaped("key" + kFffd), "string_value: " + escaped(kMixedRepaired),
+      "key: \"request_id\"", "string_value: " + escaped("req" + kFffd),
+  });
+
+  auto j = nlohmann::json::parse(obs::otlp::encode_logs_json(r, logs));  // throws on ill-formed UTF-8
+  const auto& rl = j["resourceLogs"][0];
+  const auto& res = rl["resource"]["attributes"];
+  EXPECT_EQ(res[0]["value"]["stringValue"], "svc" + kFffd + kFffd + kFffd);
+  EXPECT_EQ(res.back(), (nlohmann::json{{"key", "extra" + kFffd}, {"value", {{"stringValue", kMixedRepaired}}}}));
+  const auto& rec = rl["scopeLogs"][0]["logRecords"][0];
+  EXPECT_EQ(rec["body"]["stringValue"], kMixedRepaired);
+  EXPECT_EQ(rec["attributes"], (nlohmann::json{{{"key", "key" + kFffd}, {"value", {{"stringValue", kMixedRepaired}}}},
+                                              {{"key", "request_id"}, {"value", {{"stringValue", "req" + kFffd}}}}}));
+}
+
+TEST(OtlpUtf8, SpansAreRepairedInProtobufAndJson) {
+  auto spans = span_with_links();
+  auto& s = spans[0];
+  s.name = "name\xff";
+  s.context.trace_state = "k=\xe6\x97";
+  s.attributes = {str_field("attr\xc0\xaf", kMixed)};
+  obs::SpanEvent ev;
+  ev.time = at(kStartNs);
+  ev.name = "event\xff";
+  ev.attributes = {str_field("e", "\xed\xa0\x80")};
+  s.events = {ev};
+  s.links[0].context.trace_state = "v=\xff";
+  s.links[0].attributes = {str_field("l", "\xe6\x97")};
+  s.links.resize(1);
+  s.status = obs::SpanStatus::Error;
+  s.status_message = "bad \xc0";
+
+  auto d = decode_traces(obs::otlp::encode_traces_protobuf(resource(), spans));
+  ASSERT_EQ(d.status, 0);
+  expect_lines_in_order(d.text, {
+      "spans {",
+      "trace_state: " + escaped("k=" + kFffd),
+      "name: " + escaped("name" + kFffd),
+      "key: " + escaped("attr" + kFffd + kFffd), "string_value: " + escaped(kMixedRepaired),
+      "events {", "name: " + escaped("event" + kFffd), "key: \"e\"", "string_value: " + escaped(kFffd + kFffd + kFffd),
+      "links {", "trace_state: " + escaped("v=" + kFffd), "key: \"l\"", "string_value: " + escaped(kFffd),
+      "status {", "message: " + escaped("bad " + kFffd),
+  });
+
+  auto j = nlohmann::json::parse(obs::otlp::encode_traces_json(resource(), spans));
+  const auto& out = j["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+  EXPECT_EQ(out["traceState"], "k=" + kFffd);
+  EXPECT_EQ(out["name"], "name" + kFffd);
+  EXPECT_EQ(out["attributes"][0], (nlohmann::json{{"key", "attr" + kFffd + kFffd}, {"value", {{"stringValue", kMixedRepaired}}}}));
+  EXPECT_EQ(out["events"][0]["name"], "event" + kFffd);
+  EXPECT_EQ(out["events"][0]["attributes"][0]["value"]["stringValue"], kFffd + kFffd + kFffd);
+  EXPECT_EQ(out["links"][0]["traceState"], "v=" + kFffd);
+  EXPECT_EQ(out["links"][0]["attributes"][0]["value"]["stringValue"], kFffd);
+  EXPECT_EQ(out["status"]["message"], "bad " + kFffd);
+}
+
+TEST(OtlpUtf8, MetricLabelsAndHelpAreRepaired) {
+  obs::MetricsSnapshot snap;
+  snap.time = at(kEndNs);
+  obs::MetricFamilySnapshot g;
+  g.name = "g";
+  g.help = "help \xff";
+  g.type = obs::MetricType::Gauge;
+  g.label_keys = {"user"};
+  g.series.resize(1);
+  g.series[0].label_values = {"jos\xe9"};  // Latin-1 'é'
+  snap.families = {g};
+  auto d = decode_metrics(obs::otlp::encode_metrics_protobuf(resource(), snap, at(kStartNs)));
+  ASSERT_EQ(d.status, 0);
+  expect_lines_in_order(d.text, {"description: " + escaped("help " + kFffd), "string_value: " + escaped("jos" + kFffd)});
+  auto j = nlohmann::json::parse(obs::otlp::encode_metrics_json(resource(), snap, at(kStartNs)));
+  const auto& m = j["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0];
+  EXPECT_EQ(m["description"], "help " + kFffd);
+  EXPECT_EQ(m["gauge"]["dataPoints"][0]["attributes"][0]["value"]["stringValue"], "jos" + kFffd);
+}
+
+TEST(OtlpUtf8, WellFormedTextIsWrittenUnchanged) {
+  std::vector<obs::LogRecord> logs(1);
+  logs[0].message = "é 日本 😀 \xf4\x8f\xbf\xbf";
+  auto d = decode_logs(obs::otlp::encode_logs_protobuf(resource(), logs));
+  expect_lines_in_order(d.text, {"body {", "string_value: " + escaped(logs[0].message), "}"});
+  auto j = nlohmann::json::parse(obs::otlp::encode_logs_json(resource(), logs));
+  EXPECT_EQ(j["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["body"]["stringValue"], logs[0].message);
+}
+
+// ------------------------------------------------------ delta temporality
+
+TEST(OtlpMetrics, DeltaTemporalityInProtobuf) {
+  EXPECT_EQ(obs::otlp::temporality_number(obs::otlp::Temporality::Delta), 1);
+  EXPECT_EQ(obs::otlp::temporality_number(obs::otlp::Temporality::Cumulative), 2);
+  auto d = decode_metrics(obs::otlp::encode_metrics_protobuf(resource(), sample_metrics(), at(kStartNs),
+                                                             obs::otlp::Temporality::Delta));
+  ASSERT_EQ(d.status, 0);
+  expect_lines_in_order(d.text, {
+      "name: \"http_requests\"", "sum {", "aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA", "is_monotonic: true", "}",
+      "name: \"queue_depth\"", "gauge {",
+      "name: \"latency_seconds\"", "histogram {", "aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA", "}",
+  });
+  EXPECT_EQ(count_of(d.text, "aggregation_temporality:"), 2u);
+  EXPECT_EQ(count_of(d.text, "CUMULATIVE"), 0u);
+  // Only the label changes: the points (and their start times) are as given.
+  EXPECT_EQ(count_of(d.text, "start_time_unix_nano: " + std::to_string(kStartNs)), 3u);
+}
+
+TEST(OtlpMetrics, DeltaTemporalityInJson) {
+  auto delta = nlohmann::json::parse(obs::otlp::encode_metrics_json(resource(), sample_metrics(), at(kStartNs),
+                                                                    obs::otlp::Temporality::Delta));
+  auto cumulative = nlohmann::json::parse(obs::otlp::encode_metrics_json(resource(), sample_metrics(), at(kStartNs)));
+  auto& dm = delta["resourceMetrics"][0]["scopeMetrics"][0]["metrics"];
+  auto& cm = cumulative["resourceMetrics"][0]["scopeMetrics"][0]["metrics"];
+  EXPECT_EQ(dm[0]["sum"]["aggregationTemporality"], 1);
+  EXPECT_EQ(dm[0]["sum"]["isMonotonic"], true);
+  EXPECT_FALSE(dm[1]["gauge"].contains("aggregationTemporality"));
+  EXPECT_EQ(dm[2]["histogram"]["aggregationTemporality"], 1);
+  EXPECT_EQ(cm[0]["sum"]["aggregationTemporality"], 2);
+  EXPECT_EQ(cm[2]["histogram"]["aggregationTemporality"], 2);
+  // Everything else is the same as the cumulative encoding.
+  dm[0]["sum"]["aggregationTemporality"] = 2;
+  dm[2]["histogram"]["aggregationTemporality"] = 2;
+  EXPECT_EQ(delta, cumulative);
 }
 
 }  // namespace

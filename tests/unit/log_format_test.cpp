@@ -21,7 +21,7 @@ obs::LogRecord record(std::string message, std::initializer_list<obs::Field> fie
   return r;
 }
 
-const obs::Resource kResource{"image_svc", "prod", "1.2.3", "host-a", 4242};
+const obs::Resource kResource{"image_svc", "prod", "1.2.3", "host-a", 4242, {}};
 
 const std::string kHostile = std::string("line1\nline2\r\"quoted\"\\ \x1b[31mred\x07 \t end") + '\0' + "nul";
 

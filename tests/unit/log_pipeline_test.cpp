@@ -26,7 +26,7 @@ auto message(std::string text) {
 struct Pipeline {
   explicit Pipeline(std::size_t capacity = 64) : queue(std::make_shared<LogQueue>(capacity)) {
     EXPECT_TRUE(queue->try_acquire());
-    pipeline = std::make_unique<LogPipeline>(queue, obs::Resource{"unit", "", "", "h", 1},
+    pipeline = std::make_unique<LogPipeline>(queue, obs::Resource{"unit", "", "", "h", 1, {}},
                                              std::vector<std::shared_ptr<obs::LogBackend>>{memory}, 16);
     pipeline->start();
   }

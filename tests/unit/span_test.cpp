@@ -98,6 +98,81 @@ TEST(Spans, AttributesEventsStatusAndExceptions) {
   EXPECT_EQ(s->status_message, "decoder exploded");
 }
 
+TEST(Spans, LinksRecordTheLinkedContextAndAttributes) {
+  Tracing t;
+  obs::SpanContext produced;
+  {
+    Span producer("produce", SpanKind::Producer);
+    produced = producer.context();
+  }
+  obs::SpanContext remote;  // another service's span, not sampled there
+  remote.trace_id = obs::internal::new_trace_id();
+  remote.span_id = obs::internal::new_span_id();
+  remote.trace_state = "vendor=1";
+  remote.remote = true;
+  {
+    Span consumer("consume", SpanKind::Consumer);
+    consumer.add_link(produced, {{"messaging.operation", "process"}, {"batch.index", 0}});
+    consumer.add_link(remote);
+    consumer.add_link(obs::SpanContext{});  // invalid: ignored
+    consumer.end();
+    consumer.add_link(produced);  // after end: ignored
+  }
+  ASSERT_TRUE(t.sdk.flush());
+  const auto s = t.spans->find("consume");
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->links.size(), 2u);
+  const auto& first = s->links[0];
+  EXPECT_EQ(first.context.trace_id, produced.trace_id);
+  EXPECT_EQ(first.context.span_id, produced.span_id);
+  EXPECT_TRUE(first.context.sampled);
+  EXPECT_NE(first.context.trace_id, s->context.trace_id);  // a different trace: links cross traces
+  ASSERT_EQ(first.attributes.size(), 2u);
+  EXPECT_EQ(first.attributes[0].key, "messaging.operation");
+  EXPECT_EQ(first.attributes[0].str, "process");
+  EXPECT_EQ(first.attributes[1].key, "batch.index");
+  EXPECT_EQ(first.attributes[1].type, obs::FieldType::Int);
+  EXPECT_EQ(first.attributes[1].i, 0);
+  const auto& second = s->links[1];
+  EXPECT_EQ(second.context.trace_id, remote.trace_id);
+  EXPECT_EQ(second.context.span_id, remote.span_id);
+  EXPECT_FALSE(second.context.sampled);
+  EXPECT_EQ(second.context.trace_state, "vendor=1");
+  EXPECT_TRUE(second.attributes.empty());
+  // The span's own identity and parentage are untouched by its links.
+  EXPECT_FALSE(s->parent_span_id.valid());
+}
+
+TEST(Spans, LinksAreBoundedLikeEvents) {
+  Tracing t;
+  obs::SpanContext linked;
+  linked.trace_id = obs::internal::new_trace_id();
+  linked.span_id = obs::internal::new_span_id();
+  {
+    Span s("fan-in");
+    for (int i = 0; i < 200; ++i) s.add_link(linked, {{"i", i}});
+  }
+  ASSERT_TRUE(t.sdk.flush());
+  const auto s = t.spans->find("fan-in");
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->links.size(), 128u);  // the first 128 are kept
+  EXPECT_EQ(s->links.back().attributes[0].i, 127);
+}
+
+TEST(Spans, AnUnsampledSpanRecordsNoLinks) {
+  Tracing t(obs::Config::Sampler::AlwaysOff);
+  obs::SpanContext linked;
+  linked.trace_id = obs::internal::new_trace_id();
+  linked.span_id = obs::internal::new_span_id();
+  {
+    Span s("dropped");
+    s.add_link(linked);
+    EXPECT_FALSE(s.recording());
+  }
+  ASSERT_TRUE(t.sdk.flush());
+  EXPECT_TRUE(t.spans->spans().empty());
+}
+
 TEST(Spans, ARemoteParentIsFollowedWithItsRequestIdAndBaggage) {
   Tracing t;
   obs::Context incoming;

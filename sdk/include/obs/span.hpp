@@ -6,6 +6,7 @@
 //
 //   obs::Span span("convert_image", {{"image.format", "png"}});
 //   span.add_event("decoded", {{"bytes", n}});
+//   span.add_link(message_context, {{"messaging.operation", "process"}});
 //   try { ... } catch (const std::exception& e) { span.record_exception(e); throw; }
 //
 // Log records emitted while a span is current carry its trace_id and span_id.
@@ -33,6 +34,10 @@ class OBS_API Span {
 
   void set_attribute(const Field& attribute);
   void add_event(std::string_view name, Fields attributes = {});
+  // Links this span to another span's context (another trace's span, a
+  // message's producer...), with attributes describing the link. Ignored
+  // when this span is not recording or `linked` is not a valid context.
+  void add_link(const SpanContext& linked, Fields attributes = {});
   void set_status(SpanStatus status, std::string_view message = {});
   // Adds an "exception" event (exception.type, exception.message) and sets
   // the status to Error.

@@ -23,6 +23,13 @@ struct SpanEvent {
   std::vector<OwnedField> attributes;
 };
 
+// A reference from a span to another span, in this trace or another one:
+// for example, a batch job linking the spans of the requests it handles.
+struct SpanLink {
+  SpanContext context;
+  std::vector<OwnedField> attributes;
+};
+
 struct SpanData {
   std::string name;
   SpanKind kind = SpanKind::Internal;
@@ -32,6 +39,7 @@ struct SpanData {
   std::chrono::system_clock::time_point end;
   std::vector<OwnedField> attributes;
   std::vector<SpanEvent> events;
+  std::vector<SpanLink> links;
   SpanStatus status = SpanStatus::Unset;
   std::string status_message;
 };

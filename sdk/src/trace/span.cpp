@@ -23,6 +23,7 @@ namespace {
 // Per-span bounds, like a log record's: a span cannot hold unbounded memory.
 constexpr std::size_t kMaxAttributes = 128;
 constexpr std::size_t kMaxEvents = 128;
+constexpr std::size_t kMaxLinks = 128;
 constexpr std::size_t kMaxValueBytes = 16 * 1024;
 
 void add_field(std::vector<OwnedField>& out, const Field& f) {
@@ -124,6 +125,13 @@ void Span::add_event(std::string_view name, Fields attributes) {
   e.time = std::chrono::system_clock::now();
   e.name.assign(name);
   for (const Field& f : attributes) internal::add_field(e.attributes, f);
+}
+
+void Span::add_link(const SpanContext& linked, Fields attributes) {
+  if (!recording_ || ended_ || !linked.valid() || data_.links.size() >= internal::kMaxLinks) return;
+  SpanLink& l = data_.links.emplace_back();
+  l.context = linked;
+  for (const Field& f : attributes) internal::add_field(l.attributes, f);
 }
 
 void Span::set_status(SpanStatus status, std::string_view message) {

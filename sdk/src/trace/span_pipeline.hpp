@@ -30,6 +30,14 @@ struct SpanTraits {
         for (auto& a : e.attributes) shrink(a.str);
       }
     }
+    if (s.links.capacity() > 16) {
+      std::vector<SpanLink>().swap(s.links);
+    } else {
+      for (auto& l : s.links) {
+        shrink(l.context.trace_state);
+        for (auto& a : l.attributes) shrink(a.str);
+      }
+    }
   }
 };
 

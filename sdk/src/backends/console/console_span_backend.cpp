@@ -32,6 +32,7 @@ void ConsoleSpanBackend::write(const SpanBatch& batch) {
     if (!s.status_message.empty()) add(Field("status_message", s.status_message));
     for (const auto& a : s.attributes) r.fields.push_back(a);
     for (const auto& e : s.events) add(Field("event", e.name));
+    if (!s.links.empty()) add(Field("links", s.links.size()));  // a count: the linked ids would swamp the line
     line_.clear();
     if (format_ == LogFormat::Json) append_log_json(line_, r, batch.resource);
     else append_log_text(line_, r, batch.resource);

@@ -30,18 +30,27 @@ std::string encode_traces_json(const Resource& resource, std::span<const SpanDat
 std::string encode_logs_protobuf(const Resource& resource, std::span<const LogRecord> records);
 std::string encode_logs_json(const Resource& resource, std::span<const LogRecord> records);
 
-// `start_time` is the start of the cumulative counters and histograms (the
-// SDK's start); the snapshot's own time is every data point's time.
+// How counters and histograms are reported: totals since `start_time`
+// (cumulative, the default) or the change since `start_time`, the previous
+// export (delta; the caller subtracts, the encoder only labels the points).
+enum class Temporality { Cumulative, Delta };
+
+// `start_time` is the start of the counters' and histograms' interval (the
+// SDK's start when cumulative); the snapshot's own time is every data
+// point's time.
 std::string encode_metrics_protobuf(const Resource& resource, const MetricsSnapshot& snapshot,
-                                    std::chrono::system_clock::time_point start_time);
+                                    std::chrono::system_clock::time_point start_time,
+                                    Temporality temporality = Temporality::Cumulative);
 std::string encode_metrics_json(const Resource& resource, const MetricsSnapshot& snapshot,
-                                std::chrono::system_clock::time_point start_time);
+                                std::chrono::system_clock::time_point start_time,
+                                Temporality temporality = Temporality::Cumulative);
 
 // Mappings shared by both encodings (exposed for tests).
 int severity_number(log::Level level);            // TRACE=1 DEBUG=5 INFO=9 WARN=13 ERROR=17 FATAL=21, Off=0
 std::string_view severity_text(log::Level level);  // "TRACE" ... "FATAL", "" for Off
 int span_kind_number(SpanKind kind);               // internal=1 ... consumer=5
 int status_code_number(SpanStatus status);         // unset=0 ok=1 error=2
+int temporality_number(Temporality t);             // delta=1 cumulative=2
 // W3C trace flags in the low byte (0x01 when sampled). The parent's
 // remoteness is not recorded in SpanData, so bits 8-9 stay clear.
 std::uint32_t span_flags(const SpanData& span);

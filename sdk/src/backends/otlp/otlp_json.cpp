@@ -14,6 +14,7 @@
 
 #include "backends/otlp/otlp_common.hpp"
 #include "backends/otlp/otlp_encoder.hpp"
+#include "backends/otlp/utf8.hpp"
 
 namespace obs::otlp {
 namespace {
@@ -25,11 +26,23 @@ class Json {
   void raw(std::string_view s) { out_.append(s); }
   void ch(char c) { out_.push_back(c); }
 
+  // A JSON string. JSON text must be UTF-8: well-formed characters are
+  // copied, each ill-formed subpart becomes U+FFFD (as in the protobuf
+  // encoding, see utf8.hpp).
   void string(std::string_view s) {
     static constexpr char kHex[] = "0123456789abcdef";
     out_.push_back('"');
-    for (char c : s) {
-      auto u = static_cast<unsigned char>(c);
+    for (std::size_t i = 0; i < s.size();) {
+      const char c = s[i];
+      const auto u = static_cast<unsigned char>(c);
+      if (u >= 0x80) {
+        const detail::Utf8Step step = detail::utf8_step(s, i);
+        if (step.valid) out_.append(s.substr(i, step.length));
+        else out_.append(detail::kReplacementCharacter);
+        i += step.length;
+        continue;
+      }
+      ++i;
       switch (c) {
         case '"': out_ += "\\\""; break;
         case '\\': out_ += "\\\\"; break;
@@ -181,7 +194,10 @@ void close(Json& j) { j.raw("]}]}]}"); }
 std::string encode_traces_json(const Resource& resource, std::span<const SpanData> spans) {
   std::string out;
   std::size_t guess = 512;
-  for (const auto& s : spans) guess += 320 + s.name.size() + s.status_message.size() + 2 * (64 * s.attributes.size()) + 128 * s.events.size();
+  for (const auto& s : spans) {
+    guess += 320 + s.name.size() + s.status_message.size() + 2 * (64 * s.attributes.size()) + 128 * s.events.size();
+    for (const auto& l : s.links) guess += 96 + l.context.trace_state.size() + 128 * l.attributes.size();
+  }
   out.reserve(guess);
   Json j(out);
   open(j, resource, "resourceSpans", "scopeSpans", "spans");
@@ -223,6 +239,28 @@ std::string encode_traces_json(const Resource& resource, std::span<const SpanDat
         j.raw(",\"name\":");
         j.string(e.name);
         attributes(j, e.attributes);
+        j.ch('}');
+      }
+      j.ch(']');
+    }
+    if (!s.links.empty()) {
+      j.raw(",\"links\":[");
+      bool first = true;
+      for (const auto& l : s.links) {
+        j.sep(first);
+        j.raw("{\"traceId\":");
+        j.hex(l.context.trace_id.bytes);
+        j.raw(",\"spanId\":");
+        j.hex(l.context.span_id.bytes);
+        if (!l.context.trace_state.empty()) {
+          j.raw(",\"traceState\":");
+          j.string(l.context.trace_state);
+        }
+        attributes(j, l.attributes);
+        if (auto flags = detail::link_flags(l)) {
+          j.raw(",\"flags\":");
+          j.uinteger(flags);
+        }
         j.ch('}');
       }
       j.ch(']');
@@ -337,7 +375,7 @@ void number_points(Json& j, const MetricFamilySnapshot& fam, std::uint64_t start
 }  // namespace
 
 std::string encode_metrics_json(const Resource& resource, const MetricsSnapshot& snapshot,
-                                std::chrono::system_clock::time_point start_time) {
+                                std::chrono::system_clock::time_point start_time, Temporality temporality) {
   std::string out;
   std::size_t guess = 512;
   for (const auto& f : snapshot.families) {
@@ -364,7 +402,9 @@ std::string encode_metrics_json(const Resource& resource, const MetricsSnapshot&
       case MetricType::Counter:
         j.raw(",\"sum\":{");
         number_points(j, fam, start, now);
-        j.raw(",\"aggregationTemporality\":2,\"isMonotonic\":true}");
+        j.raw(",\"aggregationTemporality\":");
+        j.integer(temporality_number(temporality));
+        j.raw(",\"isMonotonic\":true}");
         break;
       case MetricType::Gauge:
         j.raw(",\"gauge\":{");
@@ -439,7 +479,9 @@ std::string encode_metrics_json(const Resource& resource, const MetricsSnapshot&
           }
           j.ch('}');
         }
-        j.raw("],\"aggregationTemporality\":2}");
+        j.raw("],\"aggregationTemporality\":");
+        j.integer(temporality_number(temporality));
+        j.ch('}');
         break;
       }
     }

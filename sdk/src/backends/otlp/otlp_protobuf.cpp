@@ -12,6 +12,7 @@
 
 #include "backends/otlp/otlp_common.hpp"
 #include "backends/otlp/otlp_encoder.hpp"
+#include "backends/otlp/utf8.hpp"
 
 namespace obs::otlp {
 namespace {
@@ -57,7 +58,17 @@ class Writer {
     varint(size);
     out_.append(static_cast<const char*>(data), size);
   }
-  void string_field(std::uint32_t field, std::string_view s) { bytes_field(field, s.data(), s.size()); }
+  // Protobuf strings must be UTF-8: well-formed input (the usual case) is
+  // appended as is, anything else is repaired with U+FFFD in place.
+  void string_field(std::uint32_t field, std::string_view s) {
+    if (detail::is_valid_utf8(s)) {
+      bytes_field(field, s.data(), s.size());
+      return;
+    }
+    auto body = begin(field);
+    detail::append_utf8_repaired(out_, s);
+    end(body);
+  }
 
   // begin() writes the tag and returns where the body starts; end() inserts
   // the body's length there.
@@ -147,7 +158,10 @@ std::size_t estimate(const std::vector<OwnedField>& fields) {
 std::string encode_traces_protobuf(const Resource& resource, std::span<const SpanData> spans) {
   std::string out;
   std::size_t guess = 256;
-  for (const auto& s : spans) guess += 128 + s.name.size() + s.status_message.size() + estimate(s.attributes) + 48 * s.events.size();
+  for (const auto& s : spans) {
+    guess += 128 + s.name.size() + s.status_message.size() + estimate(s.attributes) + 48 * s.events.size();
+    for (const auto& l : s.links) guess += 48 + l.context.trace_state.size() + estimate(l.attributes);
+  }
   out.reserve(guess);
   Writer w(out);
 
@@ -170,6 +184,15 @@ std::string encode_traces_protobuf(const Resource& resource, std::span<const Spa
       w.string_field(2, e.name);
       for (const auto& a : e.attributes) key_value(w, 3, a);
       w.end(ev);
+    }
+    for (const auto& l : s.links) {
+      auto link = w.begin(13);
+      w.bytes_field(1, l.context.trace_id.bytes.data(), l.context.trace_id.bytes.size());
+      w.bytes_field(2, l.context.span_id.bytes.data(), l.context.span_id.bytes.size());
+      if (!l.context.trace_state.empty()) w.string_field(3, l.context.trace_state);
+      for (const auto& a : l.attributes) key_value(w, 4, a);
+      if (auto flags = detail::link_flags(l)) w.fixed32_field(6, flags);
+      w.end(link);
     }
     if (s.status != SpanStatus::Unset || !s.status_message.empty()) {
       auto st = w.begin(15);
@@ -230,7 +253,7 @@ void series_attributes(Writer& w, std::uint32_t field, const MetricFamilySnapsho
 }  // namespace
 
 std::string encode_metrics_protobuf(const Resource& resource, const MetricsSnapshot& snapshot,
-                                    std::chrono::system_clock::time_point start_time) {
+                                    std::chrono::system_clock::time_point start_time, Temporality temporality) {
   std::string out;
   std::size_t guess = 256;
   for (const auto& f : snapshot.families) {
@@ -243,6 +266,7 @@ std::string encode_metrics_protobuf(const Resource& resource, const MetricsSnaps
   Writer w(out);
   const auto start = unix_nanos(start_time);
   const auto now = unix_nanos(snapshot.time);
+  const auto temporality_number = static_cast<std::uint64_t>(otlp::temporality_number(temporality));
 
   auto rm = w.begin(1);  // ExportMetricsServiceRequest.resource_metrics
   auto sm = resource_and_scope(w, resource);
@@ -261,7 +285,7 @@ std::string encode_metrics_protobuf(const Resource& resource, const MetricsSnaps
           w.double_field(4, s.value);
           w.end(dp);
         }
-        w.uint_field(2, 2);  // AGGREGATION_TEMPORALITY_CUMULATIVE
+        w.uint_field(2, temporality_number);
         w.bool_field(3, true);
         w.end(sum);
         break;
@@ -309,7 +333,7 @@ std::string encode_metrics_protobuf(const Resource& resource, const MetricsSnaps
           }
           w.end(dp);
         }
-        w.uint_field(2, 2);  // AGGREGATION_TEMPORALITY_CUMULATIVE
+        w.uint_field(2, temporality_number);
         w.end(hist);
         break;
       }
@@ -366,6 +390,8 @@ int status_code_number(SpanStatus status) {
   }
   return 0;
 }
+
+int temporality_number(Temporality t) { return t == Temporality::Delta ? 1 : 2; }
 
 std::uint32_t span_flags(const SpanData& span) { return span.context.sampled ? 0x01u : 0u; }
 
