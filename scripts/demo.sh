@@ -162,8 +162,11 @@ else
 fi
 svc_log=$tmp/example_svc.log   # JSON lines (stdout)
 svc_err=$tmp/example_svc.err   # the service's own messages (stderr)
+otlp_dir=$tmp/otlp               # OTLP JSON lines: what a Collector's otlpjsonfile receiver reads
 PROMETHEUS_PORT=$svc_port_wanted OTEL_EXPORTER_PROMETHEUS_HOST=127.0.0.1 OBS_LOG_FORMAT=json \
   LOG_LEVEL=${LOG_LEVEL:-info} OTEL_SERVICE_NAME=example_svc \
+  OTEL_TRACES_EXPORTER=otlp_file OTEL_LOGS_EXPORTER=console,otlp_file OTEL_METRICS_EXPORTER=prometheus,otlp_file \
+  OBS_OTLP_FILE_DIR="$otlp_dir" OTEL_METRIC_EXPORT_INTERVAL=10000 \
   spawn "$svc_bin" --rate "$rate" --port-file "$tmp/example_svc.port" >"$svc_log" 2>"$svc_err" &
 svc_pid=$!
 started "$svc_pid" example_svc
@@ -230,6 +233,7 @@ cat <<EOF
     readiness      $svc_url/health/ready
     logs (JSON)    $svc_log   (streamed below)
     stderr         $svc_err
+    OTLP files     $otlp_dir/{traces,logs,metrics}.jsonl
   Prometheus       pid $prom_pid, scraping every 2 s
     UI             $prom_url/graph
     targets        $prom_url/targets
@@ -268,6 +272,9 @@ show_queries() {
     out+="# ${titles[$i]}"$'\n'"> $q"$'\n'
     out+="$({ "$promtool_bin" query instant "$prom_url" "$q" 2>&1 || true; } | sed 's/^/    /')"$'\n'
   done
+  local spans
+  spans=$(cat "$otlp_dir"/traces*.jsonl 2>/dev/null | grep -o '"spanId"' | wc -l)
+  out+="# spans written as OTLP JSON to $otlp_dir/traces.jsonl: $spans"$'\n'
   out+=$'========================================================================\n'
   printf '%s\n' "$out"
 }

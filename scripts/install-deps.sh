@@ -9,7 +9,7 @@ packages=(
   libspdlog-dev libfmt-dev prometheus-cpp-dev libcpp-httplib-dev nlohmann-json3-dev libpqxx-dev
   libssl-dev zlib1g-dev libbrotli-dev
   googletest libgtest-dev libgmock-dev
-  protobuf-compiler
+  protobuf-compiler openssl
   prometheus postgresql
 )
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "obs/log_backend.hpp"
 #include "obs/log_format.hpp"
 #include "obs/metrics_backend.hpp"
+#include "obs/otlp.hpp"
 #include "obs/span_backend.hpp"
 
 namespace obs {
@@ -24,6 +26,10 @@ struct OBS_API Config {
   std::string service_name;
   std::string environment = "development";
   std::string version;
+  // Further resource attributes (OTEL_RESOURCE_ATTRIBUTES), sent with OTLP
+  // exports. service.name, service.version and deployment.environment
+  // given there fill the three fields above instead.
+  std::vector<std::pair<std::string, std::string>> resource_attributes;
 
   log::Level log_level = log::Level::Info;
   LogFormat log_format = LogFormat::Text;
@@ -45,6 +51,19 @@ struct OBS_API Config {
   std::size_t span_queue_capacity = 2048;
   std::size_t span_batch_size = 512;
   std::vector<std::shared_ptr<SpanBackend>> span_backends;  // in addition to the built-in one
+
+  // OTLP/HTTP export, per signal: set means on. from_env sets them from
+  // OTEL_EXPORTER_OTLP_* when an endpoint is configured or OTEL_*_EXPORTER
+  // lists "otlp".
+  std::optional<OtlpOptions> otlp_traces;
+  std::optional<OtlpOptions> otlp_metrics;
+  std::optional<OtlpOptions> otlp_logs;
+  // OTLP JSON lines files, per signal (OTEL_*_EXPORTER lists "otlp_file").
+  std::optional<OtlpFileOptions> otlp_file_traces;
+  std::optional<OtlpFileOptions> otlp_file_metrics;
+  std::optional<OtlpFileOptions> otlp_file_logs;
+  // How often push metric backends (OTLP, files) get a snapshot.
+  std::chrono::milliseconds metric_export_interval{60000};
 
   bool admin_server = true;  // /metrics, /health, /health/ready
   std::string admin_bind_address = "0.0.0.0";
@@ -91,6 +110,24 @@ struct OBS_API Config {
   Config& add_metrics_backend(std::shared_ptr<MetricsBackend> b) { metrics_backends.push_back(std::move(b)); return *this; }
   Config& add_span_backend(std::shared_ptr<SpanBackend> b) { span_backends.push_back(std::move(b)); return *this; }
   Config& sampler(Sampler s, double ratio = 1.0) { traces_sampler = s; traces_sampler_ratio = ratio; return *this; }
+  // All three signals over OTLP/HTTP to `base_endpoint` (as
+  // OTEL_EXPORTER_OTLP_ENDPOINT: "/v1/traces" etc. are appended).
+  Config& otlp(std::string_view base_endpoint, OtlpOptions options = {}) {
+    options.endpoint = otlp_signal_url(base_endpoint, "traces");
+    otlp_traces = options;
+    options.endpoint = otlp_signal_url(base_endpoint, "metrics");
+    otlp_metrics = options;
+    options.endpoint = otlp_signal_url(base_endpoint, "logs");
+    otlp_logs = std::move(options);
+    return *this;
+  }
+  // All three signals to OTLP JSON lines files.
+  Config& otlp_file(OtlpFileOptions options) {
+    otlp_file_traces = options;
+    otlp_file_metrics = options;
+    otlp_file_logs = std::move(options);
+    return *this;
+  }
   Config& on_error(std::function<void(std::string_view)> handler) { error_handler = std::move(handler); return *this; }
 };
 

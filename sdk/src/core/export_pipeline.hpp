@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "core/bounded_queue.hpp"
+#include "core/call_deadline.hpp"
+#include "core/counts_own_deliveries.hpp"
 #include "core/diagnostics.hpp"
 #include "core/self_metrics.hpp"
 #include "obs/instruments.hpp"
@@ -28,6 +30,11 @@ inline constexpr auto kIdleWait = std::chrono::milliseconds(100);
 // Buffers bigger than this are released after delivery, so one huge
 // message does not stay resident in a queue slot for the process's life.
 inline constexpr std::size_t kKeepCapacity = 4096;
+
+inline std::int64_t to_ticks(std::chrono::steady_clock::time_point t) { return t.time_since_epoch().count(); }
+inline std::chrono::steady_clock::time_point from_ticks(std::int64_t ticks) {
+  return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(ticks));
+}
 
 inline void raise_to(std::atomic<std::uint64_t>& target, std::uint64_t value) {
   std::uint64_t cur = target.load();
@@ -64,6 +71,7 @@ class ExportPipeline {
     std::shared_ptr<Backend> backend;
     Counter exported;
     Counter failed;
+    bool counts_itself;  // see CountsOwnDeliveries
   };
   struct State {
     std::shared_ptr<Queue> queue;
@@ -79,19 +87,26 @@ class ExportPipeline {
     std::atomic<std::uint64_t> flush_requests{0};
     std::atomic<std::uint64_t> stop_target{0};
     std::atomic<bool> stop{false};
+    // The deadlines of the latest flush and of shutdown, handed to the
+    // backends' flush()/shutdown() (see call_deadline).
+    std::atomic<std::int64_t> flush_deadline{0};
+    std::atomic<std::int64_t> stop_deadline{0};
     std::mutex mutex;  // guards flushed and exited
     std::condition_variable progress;
     std::uint64_t flushed = 0;  // last flush generation answered
+    bool flush_complete = true;  // whether the backends delivered everything for it
     bool exited = false;
 
     void run();
     std::size_t drain();
     void deliver(std::size_t n);
-    void flush_backends();
+    // False if a backend could not deliver everything by the deadline.
+    bool flush_backends(std::chrono::steady_clock::time_point deadline);
     void finish();
   };
   std::shared_ptr<State> state_;
   std::thread thread_;
+  bool started_ = false;
 };
 
 
@@ -106,19 +121,21 @@ ExportPipeline<Traits>::ExportPipeline(std::shared_ptr<Queue> queue, Resource re
   const auto& counters = exporter_counters();
   for (auto& b : backends) {
     const std::string name(b->name());
-    state_->backends.push_back(
-        {std::move(b), counters.exported.labels(Traits::kSignal, name), counters.failed.labels(Traits::kSignal, name)});
+    const bool counts_itself = dynamic_cast<const CountsOwnDeliveries*>(b.get()) != nullptr;
+    state_->backends.push_back({std::move(b), counters.exported.labels(Traits::kSignal, name),
+                                counters.failed.labels(Traits::kSignal, name), counts_itself});
   }
 }
 
 template <class Traits>
 ExportPipeline<Traits>::~ExportPipeline() {
   if (thread_.joinable()) shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5));
-  else state_->queue->release();
+  else if (!started_) state_->queue->release();  // a detached thread still reads it, and releases it itself
 }
 
 template <class Traits>
 void ExportPipeline<Traits>::start() {
+  started_ = true;
   thread_ = std::thread([state = state_] {
     try {
       state->run();
@@ -153,10 +170,12 @@ void ExportPipeline<Traits>::State::run() {
     const bool stopping = stop.load();
     const bool stop_reached = stopping && pos >= stop_target.load();
     if (flush_ready || stop_reached) {
-      flush_backends();
+      const bool complete =
+          flush_backends(export_pipeline_detail::from_ticks(stop_reached ? stop_deadline.load() : flush_deadline.load()));
       answered = generation;
       std::lock_guard lock(mutex);
       flushed = generation;
+      flush_complete = complete;
       progress.notify_all();
     }
     if (stop_reached) break;
@@ -169,6 +188,7 @@ void ExportPipeline<Traits>::State::run() {
     }
     queue->wait(export_pipeline_detail::kIdleWait, [&] { return stop.load() || flush_requests.load() > answered || queue->has_front(); });
   }
+  const CallDeadlineScope within(export_pipeline_detail::from_ticks(stop_deadline.load()));
   for (auto& b : backends) {
     try {
       b.backend->shutdown();
@@ -202,7 +222,7 @@ void ExportPipeline<Traits>::State::deliver(std::size_t n) {
   for (auto& b : backends) {
     try {
       b.backend->write(view);
-      b.exported.inc(static_cast<std::uint64_t>(n));
+      if (!b.counts_itself) b.exported.inc(static_cast<std::uint64_t>(n));
     } catch (...) {
       b.failed.inc(static_cast<std::uint64_t>(n));
       report_error(std::string(Traits::kWhat) + "-write-" + std::string(b.backend->name()),
@@ -214,7 +234,8 @@ void ExportPipeline<Traits>::State::deliver(std::size_t n) {
 }
 
 template <class Traits>
-void ExportPipeline<Traits>::State::flush_backends() {
+bool ExportPipeline<Traits>::State::flush_backends(std::chrono::steady_clock::time_point deadline) {
+  const CallDeadlineScope within(deadline);
   for (auto& b : backends) {
     try {
       b.backend->flush();
@@ -224,22 +245,25 @@ void ExportPipeline<Traits>::State::flush_backends() {
                        describe(std::current_exception()));
     }
   }
+  return !within.incomplete();
 }
 
 template <class Traits>
 bool ExportPipeline<Traits>::flush(std::chrono::steady_clock::time_point deadline) {
   if (!thread_.joinable()) return true;
+  state_->flush_deadline = export_pipeline_detail::to_ticks(deadline);
   export_pipeline_detail::raise_to(state_->flush_target, state_->queue->claimed());
   const std::uint64_t generation = ++state_->flush_requests;
   state_->queue->wake_consumer();
   std::unique_lock lock(state_->mutex);
   state_->progress.wait_until(lock, deadline, [&] { return state_->flushed >= generation || state_->exited; });
-  return state_->flushed >= generation;
+  return state_->flushed >= generation && state_->flush_complete;
 }
 
 template <class Traits>
 bool ExportPipeline<Traits>::shutdown(std::chrono::steady_clock::time_point deadline) {
   if (!thread_.joinable()) return true;
+  state_->stop_deadline = export_pipeline_detail::to_ticks(deadline);
   export_pipeline_detail::raise_to(state_->stop_target, state_->queue->claimed());
   state_->stop = true;
   state_->queue->wake_consumer();

@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/call_deadline.hpp"
+#include "core/counts_own_deliveries.hpp"
 #include "core/diagnostics.hpp"
 #include "core/self_metrics.hpp"
 #include "http/admin_server.hpp"
@@ -25,6 +27,7 @@
 #include "obs/backends/prometheus.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics_registry.hpp"
+#include "obs/otlp.hpp"
 #include "obs/version.hpp"
 
 namespace obs {
@@ -48,8 +51,9 @@ class MetricsExporter {
     const auto& counters = internal::exporter_counters();
     for (auto& b : backends) {
       const std::string name(b->name());
-      backends_.push_back(
-          {std::move(b), counters.exported.labels("metrics", name), counters.failed.labels("metrics", name)});
+      const bool counts_itself = dynamic_cast<const internal::CountsOwnDeliveries*>(b.get()) != nullptr;
+      backends_.push_back({std::move(b), counters.exported.labels("metrics", name),
+                           counters.failed.labels("metrics", name), counts_itself});
     }
   }
   ~MetricsExporter() { stop(); }
@@ -76,14 +80,18 @@ class MetricsExporter {
     if (thread_.joinable()) thread_.join();
   }
   // A fresh snapshot to every push backend, then flush() on all of them.
-  void flush_all() {
+  // False if a backend could not deliver everything by the deadline.
+  bool flush_all(internal::SteadyTime deadline) {
     std::lock_guard calls(calls_mutex_);
+    const internal::CallDeadlineScope within(deadline);
     push_all();
     for (auto& b : backends_) guarded(b, "flush", [&] { b.backend->flush(); });
+    return !within.incomplete();
   }
   // After stop(): last push, then flush() and shutdown() on every backend.
-  void shutdown_all() {
+  void shutdown_all(internal::SteadyTime deadline) {
     std::lock_guard calls(calls_mutex_);
+    const internal::CallDeadlineScope within(deadline);
     push_all();
     for (auto& b : backends_) {
       guarded(b, "flush", [&] { b.backend->flush(); });
@@ -96,6 +104,7 @@ class MetricsExporter {
     std::shared_ptr<MetricsBackend> backend;
     Counter exported;
     Counter failed;
+    bool counts_itself;  // see CountsOwnDeliveries
   };
   static bool is_push(const Slot& b) { return b.backend->export_interval().count() > 0; }
 
@@ -116,8 +125,11 @@ class MetricsExporter {
   void write(Slot& b, const MetricsSnapshot& snapshot) {
     std::uint64_t series = 0;
     for (const auto& f : snapshot.families) series += f.series.size();
-    if (guarded(b, "write", [&] { b.backend->write(snapshot); })) b.exported.inc(series);
-    else b.failed.inc(series);
+    if (guarded(b, "write", [&] { b.backend->write(snapshot); })) {
+      if (!b.counts_itself) b.exported.inc(series);
+    } else {
+      b.failed.inc(series);
+    }
   }
 
   void push_all() {
@@ -186,6 +198,16 @@ struct Sdk::State {
     internal::report_error("init:" + message.substr(0, 60), message);
     errors.push_back(std::move(message));
   }
+  // Builds a built-in backend; one that cannot start (bad endpoint,
+  // unreadable certificate) is reported and left out, the rest go on.
+  template <class List, class Make>
+  void add_builtin(const char* what, List& list, Make&& make) {
+    try {
+      list.push_back(make());
+    } catch (...) {
+      error(std::string(what) + " export is off: " + internal::describe(std::current_exception()));
+    }
+  }
 };
 
 Sdk::Sdk() : state_(std::make_shared<State>()) { state_->stopped = true; }
@@ -222,7 +244,7 @@ bool Sdk::flush(std::chrono::milliseconds timeout) {
   // Spans first: a span's end may be what a log record was waiting on.
   bool ok = state_->span_pipeline ? state_->span_pipeline->flush(deadline) : true;
   ok = (state_->log_pipeline ? state_->log_pipeline->flush(deadline) : true) && ok;
-  if (state_->metrics) state_->metrics->flush_all();
+  if (state_->metrics) ok = state_->metrics->flush_all(deadline) && ok;
   return ok && std::chrono::steady_clock::now() <= deadline;
 }
 
@@ -241,7 +263,7 @@ void Sdk::shutdown(std::chrono::milliseconds timeout) {
   if (s.log_pipeline) s.log_pipeline->shutdown(deadline);
   if (s.metrics) {
     s.metrics->stop();
-    s.metrics->shutdown_all();
+    s.metrics->shutdown_all(deadline);
   }
   if (s.admin) s.admin->stop();
   if (s.health_source) internal::remove_health_json_source(s.health_source);
@@ -261,6 +283,7 @@ Sdk init(Config config) {
   s.resource.version = config.version;
   s.resource.host = host_name();
   s.resource.pid = static_cast<long>(::getpid());
+  s.resource.attributes = config.resource_attributes;
 
   if (config.disabled) {
     s.stopped = true;
@@ -290,6 +313,9 @@ Sdk init(Config config) {
     if (config.console_logs) log_backends.push_back(std::make_shared<ConsoleLogBackend>(config.log_format));
     for (auto& b : config.log_backends)
       if (b) log_backends.push_back(b);
+    if (config.otlp_logs) s.add_builtin("OTLP logs", log_backends, [&] { return make_otlp_log_backend(*config.otlp_logs); });
+    if (config.otlp_file_logs)
+      s.add_builtin("OTLP file logs", log_backends, [&] { return make_otlp_file_log_backend(*config.otlp_file_logs); });
     log::set_level(config.log_level);
     if (!log_backends.empty()) {
       s.log_queue = internal::log_queue(config.log_queue_capacity);
@@ -305,6 +331,11 @@ Sdk init(Config config) {
     if (config.console_spans) span_backends.push_back(std::make_shared<ConsoleSpanBackend>(config.log_format));
     for (auto& b : config.span_backends)
       if (b) span_backends.push_back(b);
+    if (config.otlp_traces)
+      s.add_builtin("OTLP traces", span_backends, [&] { return make_otlp_span_backend(*config.otlp_traces); });
+    if (config.otlp_file_traces)
+      s.add_builtin("OTLP file traces", span_backends,
+                    [&] { return make_otlp_file_span_backend(*config.otlp_file_traces); });
     if (!span_backends.empty()) {
       auto queue = internal::span_channel().acquire(config.span_queue_capacity);
       s.span_pipeline = std::make_unique<internal::SpanPipeline>(queue, s.resource, std::move(span_backends),
@@ -322,6 +353,13 @@ Sdk init(Config config) {
     }
     for (auto& b : config.metrics_backends)
       if (b) candidates.push_back(b);
+    const auto interval = std::max(config.metric_export_interval, std::chrono::milliseconds(1));
+    if (config.otlp_metrics)
+      s.add_builtin("OTLP metrics", candidates,
+                    [&] { return make_otlp_metrics_backend(*config.otlp_metrics, interval); });
+    if (config.otlp_file_metrics)
+      s.add_builtin("OTLP file metrics", candidates,
+                    [&] { return make_otlp_file_metrics_backend(*config.otlp_file_metrics, interval); });
     MetricsProducer producer = [&registry] { return registry.snapshot(); };
     std::vector<std::shared_ptr<MetricsBackend>> metrics_backends;
     for (auto& b : candidates) {
