@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "backends/otlp/otlp_http_transport.hpp"
+#include "export/http_transport.hpp"
 #include "metrics/delta_tracker.hpp"
 #include "otlp_receiver.hpp"
 #include "protoc_decode.hpp"
@@ -794,17 +794,17 @@ TEST(OtlpExport, ConfiguredByTheStandardEnvironmentVariables) {
 TEST(OtlpTransport, GzipRoundTrips) {
   std::string data;
   for (int i = 0; i < 10000; ++i) data += "span-" + std::to_string(i % 97) + ";";
-  const auto packed = obs::otlp::gzip_compress(data);
+  const auto packed = obs::internal::gzip_compress(data);
   EXPECT_LT(packed.size(), data.size() / 4);
   bool ok = false;
   EXPECT_EQ(obs_test::gunzip(packed, ok), data);
   EXPECT_TRUE(ok);
-  EXPECT_EQ(obs_test::gunzip(obs::otlp::gzip_compress(""), ok), "");
+  EXPECT_EQ(obs_test::gunzip(obs::internal::gzip_compress(""), ok), "");
   EXPECT_TRUE(ok);
 }
 
 TEST(OtlpTransport, RetryAfterSecondsOrHttpDate) {
-  using obs::otlp::parse_retry_after;
+  using obs::internal::parse_retry_after;
   const auto now = std::chrono::system_clock::from_time_t(1445412470);  // 10 s before the date below
   EXPECT_EQ(parse_retry_after("120", now), std::chrono::milliseconds(120000));
   EXPECT_EQ(parse_retry_after(" 0 ", now), std::chrono::milliseconds(0));

@@ -5,11 +5,11 @@
 #include <optional>
 
 #include "backends/otlp/otlp_encoder.hpp"
-#include "backends/otlp/otlp_exporter.hpp"
 #include "backends/otlp/otlp_file_transport.hpp"
-#include "backends/otlp/otlp_http_transport.hpp"
+#include "backends/otlp/otlp_http.hpp"
 #include "core/call_deadline.hpp"
 #include "core/counts_own_deliveries.hpp"
+#include "export/batch_exporter.hpp"
 #include "metrics/delta_tracker.hpp"
 #include "obs/otlp.hpp"
 
@@ -25,8 +25,8 @@ Clock::time_point deadline_or(std::chrono::milliseconds fallback) {
   return d == Clock::time_point::max() ? Clock::now() + fallback : d;
 }
 
-otlp::ExporterSettings settings_for(const OtlpOptions& o, std::string signal) {
-  otlp::ExporterSettings s;
+internal::ExporterSettings settings_for(const OtlpOptions& o, std::string signal) {
+  internal::ExporterSettings s;
   s.signal = std::move(signal);
   s.backend = "otlp";
   s.max_queue_size = o.max_queue_size;
@@ -39,8 +39,8 @@ otlp::ExporterSettings settings_for(const OtlpOptions& o, std::string signal) {
   return s;
 }
 
-otlp::ExporterSettings settings_for(const OtlpFileOptions& o, std::string signal) {
-  otlp::ExporterSettings s;
+internal::ExporterSettings settings_for(const OtlpFileOptions& o, std::string signal) {
+  internal::ExporterSettings s;
   s.signal = std::move(signal);
   s.backend = "otlp_file";
   s.max_queue_size = o.max_queue_size;
@@ -74,14 +74,16 @@ class OtlpRecordBackend final : public Backend, public internal::CountsOwnDelive
  public:
   using Encode = std::string (*)(const Resource&, std::span<const Record>);
 
-  OtlpRecordBackend(std::string name, otlp::ExporterSettings settings, std::unique_ptr<otlp::OtlpTransport> transport,
+  OtlpRecordBackend(std::string name, internal::ExporterSettings settings, std::unique_ptr<internal::Transport> transport,
                     Encode encode, std::chrono::milliseconds fallback)
       : name_(std::move(name)),
         fallback_(fallback),
         resource_(std::make_shared<ResourceSlot>()),
         exporter_(std::move(settings), std::move(transport),
                   [encode, resource = resource_](std::span<const Record> records) {
-                    return encode(resource->get(), records);
+                    std::vector<internal::Payload> out;
+                    out.push_back({encode(resource->get(), records), records.size()});
+                    return out;
                   },
                   [](const Record&) -> std::uint64_t { return 1; }) {}
 
@@ -99,7 +101,7 @@ class OtlpRecordBackend final : public Backend, public internal::CountsOwnDelive
   std::string name_;
   std::chrono::milliseconds fallback_;
   std::shared_ptr<ResourceSlot> resource_;
-  otlp::OtlpExporter<Record> exporter_;
+  internal::BatchExporter<Record> exporter_;
 };
 
 using OtlpSpanBackend = OtlpRecordBackend<SpanBackend, SpanBatch, SpanData>;
@@ -112,10 +114,16 @@ struct MetricsExport {
   std::chrono::system_clock::time_point start;
 };
 
+std::uint64_t points(const MetricsExport& e) {
+  std::uint64_t n = 0;
+  for (const auto& f : e.snapshot.families) n += f.series.size();
+  return n;
+}
+
 class OtlpMetricsBackend final : public MetricsBackend, public internal::CountsOwnDeliveries {
  public:
-  OtlpMetricsBackend(std::string name, otlp::ExporterSettings settings,
-                     std::unique_ptr<otlp::OtlpTransport> transport, bool json, OtlpTemporality temporality,
+  OtlpMetricsBackend(std::string name, internal::ExporterSettings settings,
+                     std::unique_ptr<internal::Transport> transport, bool json, OtlpTemporality temporality,
                      std::chrono::milliseconds interval, std::chrono::milliseconds fallback)
       : name_(std::move(name)),
         interval_(interval),
@@ -128,14 +136,13 @@ class OtlpMetricsBackend final : public MetricsBackend, public internal::CountsO
                     const auto t = temporality == OtlpTemporality::Delta ? otlp::Temporality::Delta
                                                                          : otlp::Temporality::Cumulative;
                     const auto& e = batch.front();
-                    return json ? otlp::encode_metrics_json(resource->get(), e.snapshot, e.start, t)
-                                : otlp::encode_metrics_protobuf(resource->get(), e.snapshot, e.start, t);
+                    std::vector<internal::Payload> out;
+                    out.push_back({json ? otlp::encode_metrics_json(resource->get(), e.snapshot, e.start, t)
+                                        : otlp::encode_metrics_protobuf(resource->get(), e.snapshot, e.start, t),
+                                   points(e)});
+                    return out;
                   },
-                  [](const MetricsExport& e) {
-                    std::uint64_t points = 0;
-                    for (const auto& f : e.snapshot.families) points += f.series.size();
-                    return points;
-                  }) {}
+                  points) {}
 
   std::string_view name() const override { return name_; }
   void attach(const Resource& resource, MetricsProducer) override {
@@ -166,7 +173,7 @@ class OtlpMetricsBackend final : public MetricsBackend, public internal::CountsO
   std::shared_ptr<ResourceSlot> resource_;
   std::chrono::system_clock::time_point start_;
   std::optional<internal::DeltaTracker> delta_;
-  otlp::OtlpExporter<MetricsExport> exporter_;
+  internal::BatchExporter<MetricsExport> exporter_;
 };
 
 constexpr std::size_t kMetricSnapshotsQueued = 16;
@@ -174,21 +181,21 @@ constexpr std::size_t kMetricSnapshotsQueued = 16;
 }  // namespace
 
 std::shared_ptr<SpanBackend> make_otlp_span_backend(OtlpOptions o) {
-  auto transport = std::make_unique<otlp::OtlpHttpTransport>(o, "traces");
+  auto transport = otlp::make_http_transport(o, "traces");
   return std::make_shared<OtlpSpanBackend>(
       "otlp", settings_for(o, "spans"), std::move(transport),
       o.protocol == OtlpProtocol::HttpJson ? otlp::encode_traces_json : otlp::encode_traces_protobuf, o.max_export_time);
 }
 
 std::shared_ptr<LogBackend> make_otlp_log_backend(OtlpOptions o) {
-  auto transport = std::make_unique<otlp::OtlpHttpTransport>(o, "logs");
+  auto transport = otlp::make_http_transport(o, "logs");
   return std::make_shared<OtlpLogBackend>(
       "otlp", settings_for(o, "logs"), std::move(transport),
       o.protocol == OtlpProtocol::HttpJson ? otlp::encode_logs_json : otlp::encode_logs_protobuf, o.max_export_time);
 }
 
 std::shared_ptr<MetricsBackend> make_otlp_metrics_backend(OtlpOptions o, std::chrono::milliseconds interval) {
-  auto transport = std::make_unique<otlp::OtlpHttpTransport>(o, "metrics");
+  auto transport = otlp::make_http_transport(o, "metrics");
   auto settings = settings_for(o, "metrics");
   settings.max_queue_size = kMetricSnapshotsQueued;
   settings.max_batch_size = 1;

@@ -56,13 +56,13 @@ void OtlpFileTransport::rotate() {
   }
 }
 
-SendResult OtlpFileTransport::send(const std::string& body) {
-  SendResult r;
+internal::SendResult OtlpFileTransport::send(const std::string& body) {
+  internal::SendResult r;
   // A line never spans two files: rotate before one that would not fit
   // (unless the file is empty, then the oversized line goes in alone).
   if (file_ && size_ > 0 && max_bytes_ > 0 && size_ + body.size() + 1 > max_bytes_) rotate();
   if (!file_ && !open()) {
-    r.outcome = SendResult::Outcome::Reject;
+    r.outcome = internal::SendResult::Outcome::Reject;
     r.kind = "open";
     r.problem = "cannot open " + path_ + ": " + std::error_code(errno, std::generic_category()).message();
     return r;
@@ -71,7 +71,7 @@ SendResult OtlpFileTransport::send(const std::string& body) {
                   std::fflush(file_) == 0;
   if (!ok) {
     const int err = errno;
-    r.outcome = SendResult::Outcome::Reject;
+    r.outcome = internal::SendResult::Outcome::Reject;
     r.kind = "write";
     r.problem = "cannot write " + path_ + ": " + std::error_code(err, std::generic_category()).message();
     // Closed first (it may still write buffered bytes), then cut back to

@@ -8,19 +8,19 @@
 #include <string>
 #include <string_view>
 
-#include "backends/otlp/otlp_transport.hpp"
+#include "export/transport.hpp"
 #include "obs/otlp.hpp"
 
 namespace obs::otlp {
 
-class OtlpFileTransport final : public OtlpTransport {
+class OtlpFileTransport final : public internal::Transport {
  public:
   // Creates the directory if needed; throws std::invalid_argument if it
   // cannot be created or the file cannot be opened.
   OtlpFileTransport(const OtlpFileOptions& options, std::string_view signal);
   ~OtlpFileTransport() override;
 
-  SendResult send(const std::string& body) override;
+  internal::SendResult send(const std::string& body) override;
   const std::string& destination() const override { return path_; }
 
  private:

@@ -1,14 +1,14 @@
 #pragma once
-// Where encoded OTLP export requests go (internal): an OTLP/HTTP receiver
-// or a JSON lines file. One send() is one attempt; retrying is the
-// exporter's business (otlp_exporter.hpp).
+// Where an exporter's encoded payloads go (internal): an HTTP receiver
+// (OTLP, Datadog) or a file. One send() is one attempt; retrying is the
+// exporter's business (batch_exporter.hpp).
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace obs::otlp {
+namespace obs::internal {
 
 struct SendResult {
   enum class Outcome { Delivered, Retry, Reject };
@@ -24,9 +24,9 @@ struct SendResult {
   std::string kind;
 };
 
-class OtlpTransport {
+class Transport {
  public:
-  virtual ~OtlpTransport() = default;
+  virtual ~Transport() = default;
   virtual SendResult send(const std::string& body) = 0;
   // Called from another thread to cut a send() in progress short (the
   // shutdown deadline passed). Later sends may fail.
@@ -35,4 +35,4 @@ class OtlpTransport {
   virtual const std::string& destination() const = 0;
 };
 
-}  // namespace obs::otlp
+}  // namespace obs::internal

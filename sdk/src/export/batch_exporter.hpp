@@ -1,9 +1,10 @@
 #pragma once
-// The delivery side of an OTLP backend (internal): a bounded queue of
-// items (spans, log records or metric snapshots) and one thread that
-// batches them, encodes each batch and sends it through a transport,
+// The delivery side of a push backend (internal; OTLP, Datadog): a bounded
+// queue of items (spans, log records or metric snapshots) and one thread
+// that batches them, encodes each batch into one or more payloads (a
+// receiver's request size limits) and sends each through a transport,
 // retrying transient failures with exponential backoff and jitter (or the
-// receiver's Retry-After) within the batch's time budget.
+// receiver's Retry-After) within the payload's time budget.
 //
 // The backend's write() only copies into the queue, so a slow receiver
 // never holds up the pipeline thread or the other backends on it. Every
@@ -23,16 +24,16 @@
 #include <thread>
 #include <vector>
 
-#include "backends/otlp/otlp_transport.hpp"
 #include "core/diagnostics.hpp"
 #include "core/self_metrics.hpp"
+#include "export/transport.hpp"
 #include "obs/instruments.hpp"
 
-namespace obs::otlp {
+namespace obs::internal {
 
 struct ExporterSettings {
   std::string signal;   // "spans", "logs", "metrics": the obs_exporter_* label
-  std::string backend;  // "otlp", "otlp_file"
+  std::string backend;  // "otlp", "otlp_file", "datadog": the label, and the start of messages
   std::size_t max_queue_size = 2048;
   std::size_t max_batch_size = 512;
   std::chrono::milliseconds schedule_delay{5000};
@@ -42,15 +43,22 @@ struct ExporterSettings {
   std::chrono::milliseconds max_export_time{30000};
 };
 
+// One request body and how many data points it carries (for the counts).
+struct Payload {
+  std::string body;
+  std::uint64_t weight = 0;
+};
+
 template <class Item>
-class OtlpExporter {
+class BatchExporter {
  public:
   using Clock = std::chrono::steady_clock;
-  using Encode = std::function<std::string(std::span<const Item>)>;
+  // Encodes a batch into request bodies; their weights add up to the batch's.
+  using Encode = std::function<std::vector<Payload>(std::span<const Item>)>;
   // How many data points an item stands for in the self-metrics.
   using Weight = std::function<std::uint64_t(const Item&)>;
 
-  OtlpExporter(ExporterSettings settings, std::unique_ptr<OtlpTransport> transport, Encode encode, Weight weight)
+  BatchExporter(ExporterSettings settings, std::unique_ptr<Transport> transport, Encode encode, Weight weight)
       : state_(std::make_shared<State>()) {
     auto& s = *state_;
     s.settings = std::move(settings);
@@ -67,16 +75,16 @@ class OtlpExporter {
     s.transport = std::move(transport);
     s.encode = std::move(encode);
     s.weight = std::move(weight);
-    const auto& counters = internal::exporter_counters();
+    const auto& counters = exporter_counters();
     s.exported = counters.exported.labels(s.settings.signal, s.settings.backend);
     s.failed = counters.failed.labels(s.settings.signal, s.settings.backend);
     s.dropped = counters.dropped.labels(s.settings.signal, s.settings.backend + "_queue_full");
     s.dropped_stopped = counters.dropped.labels(s.settings.signal, s.settings.backend + "_shut_down");
     thread_ = std::thread([state = state_] { state->run(); });
   }
-  ~OtlpExporter() { shutdown(Clock::now() + std::chrono::seconds(5)); }
-  OtlpExporter(const OtlpExporter&) = delete;
-  OtlpExporter& operator=(const OtlpExporter&) = delete;
+  ~BatchExporter() { shutdown(Clock::now() + std::chrono::seconds(5)); }
+  BatchExporter(const BatchExporter&) = delete;
+  BatchExporter& operator=(const BatchExporter&) = delete;
 
   const std::string& destination() const { return state_->transport->destination(); }
 
@@ -155,7 +163,7 @@ class OtlpExporter {
 
   struct State {
     ExporterSettings settings;
-    std::unique_ptr<OtlpTransport> transport;
+    std::unique_ptr<Transport> transport;
     Encode encode;
     Weight weight;
     Counter exported, failed, dropped, dropped_stopped;
@@ -176,6 +184,7 @@ class OtlpExporter {
 
     void run();
     void deliver(std::vector<Item>& batch);
+    void send(const Payload& payload);
     // Waits until `until` unless shutdown's deadline passes first; false then.
     bool pause_until(Clock::time_point until);
     void give_up(std::uint64_t weight, const std::string& kind, const std::string& problem);
@@ -209,7 +218,7 @@ class OtlpExporter {
     }
     if (dropped > 0) {
       s.dropped.inc(dropped);
-      internal::report_error(s.settings.backend + "-queue-full-" + s.settings.signal,
+      report_error(s.settings.backend + "-queue-full-" + s.settings.signal,
                              s.settings.backend + " " + s.settings.signal + " queue is full (" +
                                  std::to_string(s.settings.max_queue_size) + " waiting for " +
                                  s.transport->destination() +
@@ -222,7 +231,7 @@ class OtlpExporter {
 };
 
 template <class Item>
-void OtlpExporter<Item>::State::run() {
+void BatchExporter<Item>::State::run() {
   std::vector<Item> batch;
   std::unique_lock lock(mutex);
   for (;;) {
@@ -252,7 +261,7 @@ void OtlpExporter<Item>::State::run() {
     } catch (...) {
       std::uint64_t w = 0;
       for (const auto& i : batch) w += weight(i);
-      give_up(w, "exception", "export failed: " + internal::describe(std::current_exception()));
+      give_up(w, "exception", "export failed: " + describe(std::current_exception()));
     }
     lock.lock();
     finished += n;
@@ -263,25 +272,46 @@ void OtlpExporter<Item>::State::run() {
 }
 
 template <class Item>
-bool OtlpExporter<Item>::State::pause_until(Clock::time_point until) {
+bool BatchExporter<Item>::State::pause_until(Clock::time_point until) {
   std::unique_lock lock(mutex);
   return !wake.wait_until(lock, std::min(until, stop_deadline), [&] { return aborting || Clock::now() >= stop_deadline; }) &&
          Clock::now() < stop_deadline;
 }
 
 template <class Item>
-void OtlpExporter<Item>::State::give_up(std::uint64_t w, const std::string& kind, const std::string& problem) {
+void BatchExporter<Item>::State::give_up(std::uint64_t w, const std::string& kind, const std::string& problem) {
   failed.inc(w);
-  internal::report_error(settings.backend + "-" + settings.signal + "-" + kind,
+  report_error(settings.backend + "-" + settings.signal + "-" + kind,
                          settings.backend + " " + settings.signal + " export failed, " + std::to_string(w) +
                              " items lost: " + problem);
 }
 
 template <class Item>
-void OtlpExporter<Item>::State::deliver(std::vector<Item>& batch) {
-  std::uint64_t w = 0;
-  for (const auto& i : batch) w += weight(i);
-  const std::string body = encode(std::span<const Item>(batch.data(), batch.size()));
+void BatchExporter<Item>::State::deliver(std::vector<Item>& batch) {
+  std::uint64_t total = 0;
+  for (const auto& i : batch) total += weight(i);
+  std::vector<Payload> payloads;
+  try {
+    payloads = encode(std::span<const Item>(batch.data(), batch.size()));
+  } catch (...) {
+    return give_up(total, "encode", "encoding failed: " + describe(std::current_exception()));
+  }
+  std::uint64_t done = 0;
+  for (const auto& p : payloads) {
+    try {
+      send(p);
+    } catch (...) {
+      give_up(p.weight, "exception", "export failed: " + describe(std::current_exception()));
+    }
+    done += p.weight;
+  }
+  // Items an encoder left out (nothing it could send) are lost, not uncounted.
+  if (done < total) give_up(total - done, "encode", "the encoder produced no request for them");
+}
+
+template <class Item>
+void BatchExporter<Item>::State::send(const Payload& payload) {
+  const std::uint64_t w = payload.weight;
   const auto started = Clock::now();
   auto backoff = settings.initial_backoff;
   for (int attempt = 1;; ++attempt) {
@@ -289,12 +319,12 @@ void OtlpExporter<Item>::State::deliver(std::vector<Item>& batch) {
       std::lock_guard lock(mutex);
       if (aborting) return give_up(w, "shutdown", "the shutdown deadline passed before it was sent");
     }
-    SendResult r = transport->send(body);
+    SendResult r = transport->send(payload.body);
     if (r.outcome == SendResult::Outcome::Delivered) {
       const auto rejected = std::min(r.rejected, w);
       exported.inc(w - rejected);
       if (rejected > 0) failed.inc(rejected);
-      if (!r.problem.empty()) internal::report_error(settings.backend + "-" + settings.signal + "-partial", r.problem);
+      if (!r.problem.empty()) report_error(settings.backend + "-" + settings.signal + "-partial", r.problem);
       return;
     }
     if (r.outcome == SendResult::Outcome::Reject) return give_up(w, r.kind, r.problem + " (not retried)");
@@ -316,4 +346,4 @@ void OtlpExporter<Item>::State::deliver(std::vector<Item>& batch) {
   }
 }
 
-}  // namespace obs::otlp
+}  // namespace obs::internal

@@ -1,4 +1,4 @@
-#include "backends/otlp/otlp_http_transport.hpp"
+#include "export/http_transport.hpp"
 
 #include <zlib.h>
 
@@ -8,13 +8,11 @@
 #include <ctime>
 #include <fstream>
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "obs/version.hpp"
 
-namespace obs::otlp {
-namespace {
+namespace obs::internal {
 
 std::string printable(std::string_view s, std::size_t max) {
   std::string out;
@@ -32,6 +30,8 @@ std::string printable(std::string_view s, std::size_t max) {
   return out;
 }
 
+namespace {
+
 // For messages: "https://user:secret@host/..." loses "user:secret@".
 std::string without_credentials(const std::string& url) {
   const auto start = url.find("://");
@@ -48,14 +48,14 @@ bool is_token_char(unsigned char c) {
 
 // Names must be HTTP tokens and values free of CR, LF and NUL, or a header
 // could smuggle another one in. The message names the header, never its value.
-void check_header(const std::string& name, const std::string& value) {
-  if (name.empty()) throw std::invalid_argument("OTLP header with an empty name");
+void check_header(const std::string& protocol, const std::string& name, const std::string& value) {
+  if (name.empty()) throw std::invalid_argument(protocol + " header with an empty name");
   for (unsigned char c : name)
     if (!is_token_char(c))
-      throw std::invalid_argument("OTLP header name '" + printable(name, 64) + "' is not a valid HTTP header name");
+      throw std::invalid_argument(protocol + " header name '" + printable(name, 64) + "' is not a valid HTTP header name");
   for (unsigned char c : value)
     if (c == '\r' || c == '\n' || c == '\0')
-      throw std::invalid_argument("OTLP header '" + printable(name, 64) + "' has a value with CR, LF or NUL in it");
+      throw std::invalid_argument(protocol + " header '" + printable(name, 64) + "' has a value with CR, LF or NUL in it");
 }
 
 struct Url {
@@ -66,9 +66,9 @@ struct Url {
 
 // scheme://host[:port][/path]; credentials in the URL are refused (they
 // would end up in messages; headers are the place for them).
-Url parse_url(const std::string& url) {
+Url parse_url(const std::string& protocol, const std::string& url) {
   const auto fail = [&](const std::string& why) {
-    return std::invalid_argument("OTLP endpoint '" + printable(without_credentials(url), 120) + "' " + why);
+    return std::invalid_argument(protocol + " endpoint '" + printable(without_credentials(url), 120) + "' " + why);
   };
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) throw fail("is not a URL (expected http://host:port/path)");
@@ -80,7 +80,7 @@ Url parse_url(const std::string& url) {
   if (path_start == std::string::npos) path_start = url.size();
   const std::string authority = url.substr(authority_start, path_start - authority_start);
   if (authority.find('@') != std::string::npos)
-    throw std::invalid_argument("OTLP endpoint has credentials in it (user:password@); send them as a header instead");
+    throw std::invalid_argument(protocol + " endpoint has credentials in it (user:password@); send them as a header instead");
   if (authority.empty() || authority.front() == ':') throw fail("has no host");
   for (unsigned char c : url)
     if (c <= 0x20 || c == 0x7f) throw fail("contains spaces or control characters");
@@ -92,87 +92,10 @@ Url parse_url(const std::string& url) {
   return u;
 }
 
-void require_readable(const std::string& path, const char* what) {
+void require_readable(const std::string& protocol, const std::string& path, const char* what) {
   if (path.empty()) return;
   std::ifstream f(path);
-  if (!f) throw std::invalid_argument(std::string("OTLP ") + what + " file '" + printable(path, 200) + "' cannot be read");
-}
-
-// ExportXServiceResponse { partial_success = 1 { rejected_x = 1 (int64); error_message = 2 } }
-// and google.rpc.Status { message = 2 }: only what we report, read leniently.
-struct ProtoReader {
-  std::string_view in;
-  bool varint(std::uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
-      const auto b = static_cast<unsigned char>(in.front());
-      in.remove_prefix(1);
-      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-      if (!(b & 0x80)) return true;
-    }
-    return false;
-  }
-  // Visits each field; returns false on malformed input.
-  template <class F>
-  bool fields(F&& visit) {
-    while (!in.empty()) {
-      std::uint64_t key = 0;
-      if (!varint(key)) return false;
-      const auto field = key >> 3;
-      switch (key & 7) {
-        case 0: {
-          std::uint64_t v = 0;
-          if (!varint(v)) return false;
-          visit(field, v, std::string_view());
-          break;
-        }
-        case 1:
-          if (in.size() < 8) return false;
-          in.remove_prefix(8);
-          break;
-        case 5:
-          if (in.size() < 4) return false;
-          in.remove_prefix(4);
-          break;
-        case 2: {
-          std::uint64_t len = 0;
-          if (!varint(len) || len > in.size()) return false;
-          visit(field, 0, in.substr(0, len));
-          in.remove_prefix(len);
-          break;
-        }
-        default: return false;
-      }
-    }
-    return true;
-  }
-};
-
-void partial_success_protobuf(std::string_view body, std::uint64_t& rejected, std::string& message) {
-  ProtoReader response{body};
-  response.fields([&](std::uint64_t field, std::uint64_t, std::string_view bytes) {
-    if (field != 1) return;
-    ProtoReader partial{bytes};
-    partial.fields([&](std::uint64_t f, std::uint64_t v, std::string_view s) {
-      if (f == 1) rejected = v;
-      if (f == 2) message.assign(s);
-    });
-  });
-}
-
-std::string status_message_protobuf(std::string_view body) {
-  std::string message;
-  ProtoReader status{body};
-  status.fields([&](std::uint64_t f, std::uint64_t, std::string_view s) {
-    if (f == 2) message.assign(s);
-  });
-  return message;
-}
-
-std::string_view rejected_json_key(std::string_view signal) {
-  if (signal == "traces") return "rejectedSpans";
-  if (signal == "logs") return "rejectedLogRecords";
-  return "rejectedDataPoints";
+  if (!f) throw std::invalid_argument(protocol + " " + what + " file '" + printable(path, 200) + "' cannot be read");
 }
 
 }  // namespace
@@ -216,44 +139,40 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
                   std::chrono::milliseconds(24 * 3600 * 1000));
 }
 
-OtlpHttpTransport::OtlpHttpTransport(const OtlpOptions& options, std::string_view signal)
-    : signal_(signal),
-      json_(options.protocol == OtlpProtocol::HttpJson),
-      gzip_(options.gzip),
-      headers_(options.headers) {
-  const Url url = parse_url(options.endpoint);
-  for (const auto& [name, value] : headers_) check_header(name, value);
+HttpTransport::HttpTransport(HttpTransportOptions options) : options_(std::move(options)) {
+  const auto& protocol = options_.protocol;
+  const Url url = parse_url(protocol, options_.url);
+  for (const auto& [name, value] : options_.headers) check_header(protocol, name, value);
   path_ = url.path;
   display_url_ = url.display;
-  content_type_ = json_ ? "application/json" : "application/x-protobuf";
-  require_readable(options.certificate, "certificate (CA)");
-  require_readable(options.client_certificate, "client certificate");
-  require_readable(options.client_key, "client key");
-  if (options.client_certificate.empty() != options.client_key.empty())
-    throw std::invalid_argument("OTLP client certificate and client key must be given together");
-  client_ = std::make_unique<httplib::Client>(url.scheme_host_port, options.client_certificate, options.client_key);
+  require_readable(protocol, options_.certificate, "certificate (CA)");
+  require_readable(protocol, options_.client_certificate, "client certificate");
+  require_readable(protocol, options_.client_key, "client key");
+  if (options_.client_certificate.empty() != options_.client_key.empty())
+    throw std::invalid_argument(protocol + " client certificate and client key must be given together");
+  client_ = std::make_unique<httplib::Client>(url.scheme_host_port, options_.client_certificate, options_.client_key);
   if (!client_->is_valid())
-    throw std::invalid_argument("OTLP endpoint " + display_url_ +
+    throw std::invalid_argument(protocol + " endpoint " + display_url_ +
                                 ": the TLS client could not be set up (check the client certificate and key)");
-  if (!options.certificate.empty()) client_->set_ca_cert_path(options.certificate);
-  const auto timeout = std::max(options.timeout, std::chrono::milliseconds(1));
+  if (!options_.certificate.empty()) client_->set_ca_cert_path(options_.certificate);
+  const auto timeout = std::max(options_.timeout, std::chrono::milliseconds(1));
   client_->set_connection_timeout(timeout);
   client_->set_read_timeout(timeout);
   client_->set_write_timeout(timeout);
   client_->set_keep_alive(true);
 }
 
-OtlpHttpTransport::~OtlpHttpTransport() = default;
+HttpTransport::~HttpTransport() = default;
 
-void OtlpHttpTransport::abort() { client_->stop(); }
+void HttpTransport::abort() { client_->stop(); }
 
-std::string OtlpHttpTransport::scrub(std::string text) const {
+std::string HttpTransport::scrub(std::string text) const {
   const auto hide = [&](std::string_view secret) {
     if (secret.size() < 8) return;  // too short to be a credential, and hiding it would mangle text
     for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3))
       text.replace(pos, secret.size(), "***");
   };
-  for (const auto& h : headers_) {
+  for (const auto& h : options_.headers) {
     hide(h.second);
     // "Bearer <token>": a receiver may echo the token alone.
     std::string_view rest = h.second;
@@ -267,18 +186,18 @@ std::string OtlpHttpTransport::scrub(std::string text) const {
   return text;
 }
 
-SendResult OtlpHttpTransport::send(const std::string& body) {
+SendResult HttpTransport::send(const std::string& body) {
   httplib::Headers headers;
-  for (const auto& [name, value] : headers_) headers.emplace(name, value);
+  for (const auto& [name, value] : options_.headers) headers.emplace(name, value);
   headers.emplace("User-Agent", "obs-cpp/" OBS_VERSION);
   const std::string* payload = &body;
   std::string compressed;
-  if (gzip_) {
+  if (options_.gzip) {
     compressed = gzip_compress(body);
     payload = &compressed;
     headers.emplace("Content-Encoding", "gzip");
   }
-  auto res = client_->Post(path_, headers, payload->data(), payload->size(), content_type_);
+  auto res = client_->Post(path_, headers, payload->data(), payload->size(), options_.content_type);
   if (!res) {
     SendResult r;
     r.outcome = SendResult::Outcome::Retry;
@@ -292,52 +211,26 @@ SendResult OtlpHttpTransport::send(const std::string& body) {
                            res->get_header_value("Retry-After"));
 }
 
-SendResult OtlpHttpTransport::classify_response(int status, const std::string& body, const std::string& content_type,
-                                                const std::string& retry_after) const {
+SendResult HttpTransport::classify_response(int status, const std::string& body, const std::string& content_type,
+                                            const std::string& retry_after) const {
   SendResult r;
   r.kind = "http-" + std::to_string(status);
-  const bool json_body = content_type.find("json") != std::string::npos;
   if (status >= 200 && status < 300) {
     r.outcome = SendResult::Outcome::Delivered;
-    std::string message;
-    if (json_body) {
-      const auto j = nlohmann::json::parse(body, nullptr, false);
-      if (j.is_object() && j.contains("partialSuccess") && j["partialSuccess"].is_object()) {
-        const auto& p = j["partialSuccess"];
-        const auto key = std::string(rejected_json_key(signal_));
-        if (p.contains(key)) {
-          const auto& v = p[key];
-          if (v.is_number_unsigned()) {
-            r.rejected = v.get<std::uint64_t>();
-          } else if (v.is_string()) {  // int64 fields are strings in OTLP JSON
-            const auto& text = v.get_ref<const std::string&>();
-            std::from_chars(text.data(), text.data() + text.size(), r.rejected);
-          }
-        }
-        if (p.contains("errorMessage") && p["errorMessage"].is_string()) message = p["errorMessage"].get<std::string>();
-      }
-    } else {
-      partial_success_protobuf(body, r.rejected, message);
+    if (options_.read_accepted) {
+      auto accepted = options_.read_accepted(body, content_type);
+      r.rejected = accepted.rejected;
+      if (r.rejected > 0 || !accepted.message.empty())
+        r.problem = display_url_ + " accepted the request but rejected " + std::to_string(r.rejected) + " items" +
+                    (accepted.message.empty() ? std::string() : ": " + printable(scrub(accepted.message), 200));
     }
-    if (r.rejected > 0 || !message.empty())
-      r.problem = display_url_ + " accepted the request but rejected " + std::to_string(r.rejected) + " items" +
-                  (message.empty() ? std::string() : ": " + printable(scrub(message), 200));
     return r;
   }
-  std::string detail;
-  if (json_body) {
-    const auto j = nlohmann::json::parse(body, nullptr, false);
-    if (j.is_object() && j.contains("message") && j["message"].is_string()) detail = j["message"].get<std::string>();
-    else detail = body;
-  } else if (content_type.find("protobuf") != std::string::npos) {
-    detail = status_message_protobuf(body);
-  } else {
-    detail = body;
-  }
+  const std::string detail = options_.read_error ? options_.read_error(body, content_type) : body;
   r.problem = "HTTP " + std::to_string(status) + " from " + display_url_;
   // Scrubbed before cutting and escaping, which could split or disguise a secret.
   if (!detail.empty()) r.problem += ": " + printable(scrub(detail), 200);
-  if (status == 429 || status == 502 || status == 503 || status == 504) {
+  if (options_.retryable && options_.retryable(status)) {
     r.outcome = SendResult::Outcome::Retry;
     r.retry_after = parse_retry_after(retry_after, std::chrono::system_clock::now());
   } else {
@@ -346,4 +239,4 @@ SendResult OtlpHttpTransport::classify_response(int status, const std::string& b
   return r;
 }
 
-}  // namespace obs::otlp
+}  // namespace obs::internal
