@@ -10,7 +10,7 @@ packages=(
   libssl-dev zlib1g-dev libbrotli-dev
   googletest libgtest-dev libgmock-dev
   protobuf-compiler openssl
-  prometheus postgresql
+  prometheus postgresql victoria-metrics
 )
 
 missing=()
@@ -29,7 +29,7 @@ fi
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-# policy-rc.d keeps Debian's prometheus package from starting a system
+# policy-rc.d keeps Debian's prometheus and victoria-metrics packages from starting a system
 # service: our tests and demo start their own instances on free ports.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null

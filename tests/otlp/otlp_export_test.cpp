@@ -25,7 +25,8 @@
 
 #include "export/http_transport.hpp"
 #include "metrics/delta_tracker.hpp"
-#include "otlp_receiver.hpp"
+#include "support/errors.hpp"
+#include "support/http_receiver.hpp"
 #include "protoc_decode.hpp"
 #include "obs/backends/memory_span.hpp"
 #include "obs/metrics_registry.hpp"
@@ -36,44 +37,12 @@ namespace {
 
 using namespace std::chrono_literals;
 using nlohmann::json;
-using obs_test::OtlpReceiver;
+using obs_test::HttpReceiver;
 using obs_test::ReceivedRequest;
 using obs_test::ScriptedAnswer;
+using obs_test::Errors;
 
 constexpr const char* kSecret = "s3cr3t-t0ken-never-logged";
-
-class Errors {
- public:
-  std::function<void(std::string_view)> handler() {
-    return [this](std::string_view m) {
-      std::lock_guard lock(mutex_);
-      messages_.emplace_back(m);
-      cv_.notify_all();
-    };
-  }
-  bool wait_for(std::string_view needle) {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, 30s, [&] { return count_locked(needle) > 0; });
-  }
-  std::size_t count(std::string_view needle) {
-    std::lock_guard lock(mutex_);
-    return count_locked(needle);
-  }
-  std::vector<std::string> all() {
-    std::lock_guard lock(mutex_);
-    return messages_;
-  }
-
- private:
-  std::size_t count_locked(std::string_view needle) const {
-    std::size_t n = 0;
-    for (const auto& m : messages_) n += m.find(needle) != std::string::npos;
-    return n;
-  }
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<std::string> messages_;
-};
 
 double counter(const std::string& family, const std::string& a, const std::string& b) {
   for (const auto& f : obs::MetricsRegistry::global().snapshot().families)
@@ -163,7 +132,7 @@ bool has_header(const ReceivedRequest& r, const std::string& name, const std::st
 }
 
 TEST(OtlpExport, SpansAsProtobufArriveWithResourceHeadersAndEveryField) {
-  OtlpReceiver receiver;
+  HttpReceiver receiver;
   ASSERT_GT(receiver.start(), 0);
   Errors errors;
   Accounting acct{"spans"};
@@ -208,7 +177,7 @@ TEST(OtlpExport, SpansAsProtobufArriveWithResourceHeadersAndEveryField) {
 }
 
 TEST(OtlpExport, LogsAsGzippedJsonCarryEveryField) {
-  OtlpReceiver receiver;
+  HttpReceiver receiver;
   ASSERT_GT(receiver.start(), 0);
   Errors errors;
   Accounting acct{"logs"};
@@ -283,7 +252,7 @@ std::vector<json> points(const json& body, const std::string& name, const char* 
 TEST(OtlpExport, MetricsCumulativeThenDeltaAcrossExports) {
   for (auto temporality : {obs::OtlpTemporality::Cumulative, obs::OtlpTemporality::Delta}) {
     SCOPED_TRACE(temporality == obs::OtlpTemporality::Delta ? "delta" : "cumulative");
-    OtlpReceiver receiver;
+    HttpReceiver receiver;
     ASSERT_GT(receiver.start(), 0);
     Errors errors;
     auto options = fast(receiver.url() + "/v1/metrics");
@@ -330,7 +299,7 @@ TEST(OtlpExport, MetricsCumulativeThenDeltaAcrossExports) {
 }
 
 TEST(OtlpExport, RetriesTransientFailuresAndDeliversOnce) {
-  OtlpReceiver receiver;
+  HttpReceiver receiver;
   ASSERT_GT(receiver.start(), 0);
   receiver.script("/v1/traces", {{503, "", "text/plain", ""}, {502, "", "text/plain", ""}, {200, "", "application/x-protobuf", ""}});
   Errors errors;
@@ -354,7 +323,7 @@ TEST(OtlpExport, RetriesTransientFailuresAndDeliversOnce) {
 }
 
 TEST(OtlpExport, HonoursRetryAfter) {
-  OtlpReceiver receiver;
+  HttpReceiver receiver;
   ASSERT_GT(receiver.start(), 0);
   receiver.script("/v1/traces", {{429, "", "text/plain", "1"}});
   Errors errors;
@@ -370,7 +339,7 @@ TEST(OtlpExport, HonoursRetryAfter) {
 }
 
 TEST(OtlpExport, PermanentErrorIsNotRetriedAndReportedOnceWithoutSecrets) {
-  OtlpReceiver receiver;
+  HttpReceiver receiver;
   ASSERT_GT(receiver.start(), 0);
   // A receiver that echoes the request's token back must not leak it either.
   // The bearer token alone is echoed, after a long prefix and with a tab,
@@ -405,7 +374,7 @@ TEST(OtlpExport, PermanentErrorIsNotRetriedAndReportedOnceWithoutSecrets) {
 }
 
 TEST(OtlpExport, PartialSuccessCountsRejectedItemsAsFailed) {
-  OtlpReceiver receiver;
+  HttpReceiver receiver;
   ASSERT_GT(receiver.start(), 0);
   receiver.set_default({200, R"({"partialSuccess":{"rejectedSpans":"2","errorMessage":"span name too long"}})",
                         "application/json", ""});
@@ -427,7 +396,7 @@ TEST(OtlpExport, PartialSuccessCountsRejectedItemsAsFailed) {
 TEST(OtlpExport, ReceiverDownUnderLoadCountsEveryItemAndRecovers) {
   int port = 0;
   {
-    OtlpReceiver probe;  // a port that was free a moment ago and is closed now
+    HttpReceiver probe;  // a port that was free a moment ago and is closed now
     port = probe.start();
     ASSERT_GT(port, 0);
   }
@@ -447,7 +416,7 @@ TEST(OtlpExport, ReceiverDownUnderLoadCountsEveryItemAndRecovers) {
   emit_spans(kDuringOutage, "outage-");
   EXPECT_TRUE(errors.wait_for("no answer from http://127.0.0.1:" + std::to_string(port)));
 
-  OtlpReceiver receiver;  // back, on the same port
+  HttpReceiver receiver;  // back, on the same port
   ASSERT_EQ(receiver.start(port), port);
   receiver.set_default({200, "", "application/json", ""});
   // What the exporter still holds from the outage goes first (its queue is
@@ -481,7 +450,7 @@ TEST(OtlpExport, ReceiverDownUnderLoadCountsEveryItemAndRecovers) {
 }
 
 TEST(OtlpExport, HangingReceiverTimesOutAndShutdownKeepsItsDeadline) {
-  OtlpReceiver receiver;
+  HttpReceiver receiver;
   ASSERT_GT(receiver.start(), 0);
   receiver.hang();
   Errors errors;
@@ -629,7 +598,7 @@ TEST(OtlpExportTls, HttpsWithACustomCaAndMutualTls) {
   TlsFiles tls;
   ASSERT_TRUE(tls.ok) << "openssl could not make the test certificates (scripts/install-deps.sh installs openssl)";
   {
-    OtlpReceiver receiver(tls.server_crt, tls.server_key);
+    HttpReceiver receiver(tls.server_crt, tls.server_key);
     ASSERT_GT(receiver.start(), 0);
     Errors errors;
     auto options = fast(receiver.url("https") + "/v1/traces");
@@ -645,7 +614,7 @@ TEST(OtlpExportTls, HttpsWithACustomCaAndMutualTls) {
     EXPECT_TRUE(errors.wait_for("https://127.0.0.1:"));
   }
   {
-    OtlpReceiver receiver(tls.server_crt, tls.server_key, tls.ca);  // clients must show a certificate
+    HttpReceiver receiver(tls.server_crt, tls.server_key, tls.ca);  // clients must show a certificate
     ASSERT_GT(receiver.start(), 0);
     Errors errors;
     auto options = fast(receiver.url("https") + "/v1/traces");
@@ -746,7 +715,7 @@ TEST(OtlpFileExport, JsonLinesPerSignalWithRotation) {
 }
 
 TEST(OtlpExport, ConfiguredByTheStandardEnvironmentVariables) {
-  OtlpReceiver receiver;
+  HttpReceiver receiver;
   ASSERT_GT(receiver.start(), 0);
   const std::map<std::string, std::string> env = {
       {"OTEL_SERVICE_NAME", "env-svc"},

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "obs/datadog.hpp"
 #include "obs/export.hpp"
 #include "obs/level.hpp"
 #include "obs/log_backend.hpp"
@@ -62,7 +63,10 @@ struct OBS_API Config {
   std::optional<OtlpFileOptions> otlp_file_traces;
   std::optional<OtlpFileOptions> otlp_file_metrics;
   std::optional<OtlpFileOptions> otlp_file_logs;
-  // How often push metric backends (OTLP, files) get a snapshot.
+  // Datadog logs and metrics (series API or DogStatsD): set means on.
+  // from_env sets it when ENABLE_DATADOG is true.
+  std::optional<DatadogOptions> datadog;
+  // How often push metric backends (OTLP, files, Datadog) get a snapshot.
   std::chrono::milliseconds metric_export_interval{60000};
 
   bool admin_server = true;  // /metrics, /health, /health/ready
@@ -128,6 +132,7 @@ struct OBS_API Config {
     otlp_file_logs = std::move(options);
     return *this;
   }
+  Config& with_datadog(DatadogOptions options) { datadog = std::move(options); return *this; }
   Config& on_error(std::function<void(std::string_view)> handler) { error_handler = std::move(handler); return *this; }
 };
 

@@ -7,6 +7,9 @@ thread_local bool t_incomplete = false;
 }  // namespace
 
 SteadyTime call_deadline() { return t_deadline; }
+SteadyTime call_deadline_or(std::chrono::milliseconds fallback) {
+  return t_deadline == SteadyTime::max() ? std::chrono::steady_clock::now() + fallback : t_deadline;
+}
 void mark_call_incomplete() { t_incomplete = true; }
 
 CallDeadlineScope::CallDeadlineScope(SteadyTime deadline) : previous_(t_deadline), previous_incomplete_(t_incomplete) {

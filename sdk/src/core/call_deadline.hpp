@@ -11,6 +11,9 @@ namespace obs::internal {
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 SteadyTime call_deadline();
+// The deadline of the call being served, or `fallback` from now when a
+// backend is driven directly (not through an Sdk).
+SteadyTime call_deadline_or(std::chrono::milliseconds fallback);
 // A backend whose flush() could not deliver everything by the deadline
 // says so; Sdk::flush then returns false rather than claim delivery.
 void mark_call_incomplete();

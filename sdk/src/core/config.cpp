@@ -507,6 +507,82 @@ void choose_otlp(const std::optional<std::vector<std::string>>& exporters, const
   if (lists(exporters, "otlp_file")) file = file_options;
 }
 
+// ---- Datadog ----
+
+// DD_TAGS and the histogram lists: separated by commas or spaces.
+std::vector<std::string> split_list(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto end = text.find_first_of(" ,\t", i);
+    const auto item = text.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i);
+    if (!item.empty()) out.emplace_back(item);
+    if (end == std::string_view::npos) break;
+    i = end + 1;
+  }
+  return out;
+}
+
+// ENABLE_DATADOG turns it on; the rest are Datadog's own variables where
+// it has one. The API key is read, never quoted in a message.
+void read_datadog(const EnvReader& env, Config& c) {
+  bool enabled = false;
+  env.boolean("ENABLE_DATADOG", enabled);
+  if (!enabled) return;
+  DatadogOptions d;
+  env.string("DATADOG_API_KEY", d.api_key);  // the seed's name
+  env.string("DD_API_KEY", d.api_key);
+  env.string("DD_SITE", d.site);
+  if (auto v = env.get("DD_TAGS")) d.tags = split_list(*v);
+  env.string("DD_HOSTNAME", d.hostname);
+  env.string("DD_AGENT_HOST", d.dogstatsd.host);
+  env.integer<std::uint16_t>("DD_DOGSTATSD_PORT", d.dogstatsd.port, 1, 65535);
+  env.integer<std::size_t>("OBS_DOGSTATSD_MAX_PACKET_SIZE", d.dogstatsd.max_packet_size, 64, 65507);
+  env.boolean("OBS_DATADOG_LOGS", d.logs);
+  if (auto v = env.get("OBS_DATADOG_METRICS")) {
+    const std::string m = lower(*v);
+    if (m == "api") d.metrics = DatadogMetrics::Api;
+    else if (m == "dogstatsd") d.metrics = DatadogMetrics::DogStatsd;
+    else if (m == "off" || m == "none") d.metrics = DatadogMetrics::Off;
+    else env.error("OBS_DATADOG_METRICS", *v, "is not api, dogstatsd or off", "api");
+  }
+  if (auto v = env.get("OBS_DATADOG_LOGS_URL")) {
+    if (is_http_url(*v)) d.logs_url = *v;
+    else env.error("OBS_DATADOG_LOGS_URL", url_for_message(*v), "is not an http:// or https:// URL with a host",
+                   "the site's intake");
+  }
+  if (auto v = env.get("OBS_DATADOG_METRICS_URL")) {
+    if (is_http_url(*v)) d.metrics_url = *v;
+    else env.error("OBS_DATADOG_METRICS_URL", url_for_message(*v), "is not an http:// or https:// URL with a host",
+                   "the site's intake");
+  }
+  if (auto v = env.get("DD_HISTOGRAM_AGGREGATES")) {
+    std::vector<std::string> aggregates;
+    bool ok = true;
+    for (auto& a : split_list(*v)) {
+      a = lower(a);
+      ok = ok && (a == "max" || a == "min" || a == "median" || a == "avg" || a == "count" || a == "sum");
+      aggregates.push_back(std::move(a));
+    }
+    if (ok) d.histogram_aggregates = std::move(aggregates);
+    else env.error("DD_HISTOGRAM_AGGREGATES", *v, "lists something other than max, min, median, avg, count, sum",
+                   "max,median,avg,count");
+  }
+  if (auto v = env.get("DD_HISTOGRAM_PERCENTILES")) {
+    std::vector<double> percentiles;
+    bool ok = true;
+    for (const auto& p : split_list(*v)) {
+      double x = 0;
+      auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), x);
+      ok = ok && ec == std::errc() && ptr == p.data() + p.size() && x > 0 && x < 1;
+      percentiles.push_back(x);
+    }
+    if (ok) d.histogram_percentiles = std::move(percentiles);
+    else env.error("DD_HISTOGRAM_PERCENTILES", *v, "is not a list of numbers between 0 and 1", "0.95");
+  }
+  c.datadog = std::move(d);
+}
+
 }  // namespace
 
 Config Config::from_env() {
@@ -638,6 +714,8 @@ Config Config::from_env(const EnvLookup& getenv) {
     choose_otlp(log_exporters, otlp_endpoint(env, kLogs, base, base_ok), std::move(o), f, c.otlp_logs,
                 c.otlp_file_logs);
   }
+
+  read_datadog(env, c);
 
   env.boolean("OBS_ADMIN_SERVER", c.admin_server);
   env.integer<std::uint16_t>("PROMETHEUS_PORT", c.admin_port, 0, 65535);

@@ -316,6 +316,18 @@ Sdk init(Config config) {
     if (config.otlp_logs) s.add_builtin("OTLP logs", log_backends, [&] { return make_otlp_log_backend(*config.otlp_logs); });
     if (config.otlp_file_logs)
       s.add_builtin("OTLP file logs", log_backends, [&] { return make_otlp_file_log_backend(*config.otlp_file_logs); });
+    // Datadog's HTTP intakes need the API key; DogStatsD does not. One
+    // message for a missing key, whatever it turns off.
+    const auto* dd = config.datadog ? &*config.datadog : nullptr;
+    const bool dd_key = dd && !dd->api_key.empty();
+    if (dd && !dd_key && (dd->logs || dd->metrics == DatadogMetrics::Api))
+      s.error(std::string("Datadog is enabled but no API key is set (DD_API_KEY or DATADOG_API_KEY): Datadog ") +
+              (dd->logs && dd->metrics == DatadogMetrics::Api ? "logs and metrics are"
+               : dd->logs                                     ? "logs are"
+                                                              : "metrics are") +
+              " not sent; everything else works as usual");
+    if (dd && dd_key && dd->logs)
+      s.add_builtin("Datadog logs", log_backends, [&] { return make_datadog_log_backend(*dd); });
     log::set_level(config.log_level);
     if (!log_backends.empty()) {
       s.log_queue = internal::log_queue(config.log_queue_capacity);
@@ -360,6 +372,10 @@ Sdk init(Config config) {
     if (config.otlp_file_metrics)
       s.add_builtin("OTLP file metrics", candidates,
                     [&] { return make_otlp_file_metrics_backend(*config.otlp_file_metrics, interval); });
+    if (dd && dd_key && dd->metrics == DatadogMetrics::Api)
+      s.add_builtin("Datadog metrics", candidates, [&] { return make_datadog_metrics_backend(*dd, interval); });
+    if (dd && dd->metrics == DatadogMetrics::DogStatsd)
+      s.add_builtin("DogStatsD metrics", candidates, [&] { return make_dogstatsd_metrics_backend(*dd, interval); });
     MetricsProducer producer = [&registry] { return registry.snapshot(); };
     std::vector<std::shared_ptr<MetricsBackend>> metrics_backends;
     for (auto& b : candidates) {

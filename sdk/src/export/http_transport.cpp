@@ -140,6 +140,16 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
 }
 
 HttpTransport::HttpTransport(HttpTransportOptions options) : options_(std::move(options)) {
+  try {
+    setup();
+  } catch (const std::invalid_argument& e) {
+    // A URL or file name may contain a header value (an API key pasted in
+    // the wrong place): the message must not repeat it.
+    throw std::invalid_argument(scrub(e.what()));
+  }
+}
+
+void HttpTransport::setup() {
   const auto& protocol = options_.protocol;
   const Url url = parse_url(protocol, options_.url);
   for (const auto& [name, value] : options_.headers) check_header(protocol, name, value);

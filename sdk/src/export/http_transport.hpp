@@ -63,6 +63,7 @@ class HttpTransport final : public Transport {
   std::string scrub(std::string text) const;
 
  private:
+  void setup();
   SendResult classify_response(int status, const std::string& body, const std::string& content_type,
                                const std::string& retry_after) const;
 

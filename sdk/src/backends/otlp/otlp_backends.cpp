@@ -16,15 +16,6 @@
 namespace obs {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// The deadline of the SDK call being served, or `fallback` from now when
-// the backend is driven directly.
-Clock::time_point deadline_or(std::chrono::milliseconds fallback) {
-  const auto d = internal::call_deadline();
-  return d == Clock::time_point::max() ? Clock::now() + fallback : d;
-}
-
 internal::ExporterSettings settings_for(const OtlpOptions& o, std::string signal) {
   internal::ExporterSettings s;
   s.signal = std::move(signal);
@@ -93,9 +84,9 @@ class OtlpRecordBackend final : public Backend, public internal::CountsOwnDelive
     exporter_.add(items(batch));
   }
   void flush() override {
-    if (!exporter_.flush(deadline_or(fallback_))) internal::mark_call_incomplete();
+    if (!exporter_.flush(internal::call_deadline_or(fallback_))) internal::mark_call_incomplete();
   }
-  void shutdown() override { exporter_.shutdown(deadline_or(fallback_)); }
+  void shutdown() override { exporter_.shutdown(internal::call_deadline_or(fallback_)); }
 
  private:
   std::string name_;
@@ -161,9 +152,9 @@ class OtlpMetricsBackend final : public MetricsBackend, public internal::CountsO
     }
   }
   void flush() override {
-    if (!exporter_.flush(deadline_or(fallback_))) internal::mark_call_incomplete();
+    if (!exporter_.flush(internal::call_deadline_or(fallback_))) internal::mark_call_incomplete();
   }
-  void shutdown() override { exporter_.shutdown(deadline_or(fallback_)); }
+  void shutdown() override { exporter_.shutdown(internal::call_deadline_or(fallback_)); }
 
  private:
   std::string name_;

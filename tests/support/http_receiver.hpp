@@ -1,8 +1,8 @@
 #pragma once
-// A real OTLP/HTTP receiver for the export tests: cpp-httplib on a free
-// loopback port (plain or TLS), recording every request and answering as
-// the test scripts it: a queue of statuses per path, Retry-After, partial
-// success bodies, or hanging until released.
+// A real HTTP receiver for the export tests (OTLP, Datadog): cpp-httplib
+// on a free loopback port (plain or TLS), recording every request and
+// answering as the test scripts it: a queue of statuses per path,
+// Retry-After, partial success bodies, or hanging until released.
 #include <httplib.h>
 #include <zlib.h>
 
@@ -60,17 +60,17 @@ inline std::string gunzip(const std::string& in, bool& ok) {
   return out;
 }
 
-class OtlpReceiver {
+class HttpReceiver {
  public:
   // Plain HTTP.
-  OtlpReceiver() : server_(std::make_unique<httplib::Server>()) { setup(); }
+  HttpReceiver() : server_(std::make_unique<httplib::Server>()) { setup(); }
   // TLS; with `client_ca` set, clients must present a certificate it signed.
-  OtlpReceiver(const std::string& cert, const std::string& key, const std::string& client_ca = {})
+  HttpReceiver(const std::string& cert, const std::string& key, const std::string& client_ca = {})
       : server_(std::make_unique<httplib::SSLServer>(cert.c_str(), key.c_str(),
                                                      client_ca.empty() ? nullptr : client_ca.c_str())) {
     setup();
   }
-  ~OtlpReceiver() { stop(); }
+  ~HttpReceiver() { stop(); }
 
   // Starts listening (on `port`, or a free one when 0). Returns the port.
   int start(int port = 0) {
@@ -178,6 +178,8 @@ class OtlpReceiver {
     server_->Post("/v1/logs", handler);
     server_->Post("/v1/metrics", handler);
     server_->Post("/custom/path", handler);
+    server_->Post("/api/v2/logs", handler);    // Datadog logs intake
+    server_->Post("/api/v1/series", handler);  // Datadog series API
   }
 
   std::unique_ptr<httplib::Server> server_;
