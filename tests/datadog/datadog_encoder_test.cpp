@@ -118,6 +118,20 @@ TEST(DatadogLogs, OversizedMessageIsCutToTheLimitWithAMarker) {
   EXPECT_EQ(j["user"], "ada");
 }
 
+TEST(DatadogLogs, InvalidUtf8AndLongRequestIdsStillFit) {
+  auto c = context();
+  c.max_entry_bytes = 2000;
+  auto r = record(std::string(5000, '\x80'));  // continuation bytes only
+  r.request_id = std::string(5000, 'r');
+  bool truncated = false;
+  const std::string entry = dd::encode_log_entry(r, c, truncated);
+  EXPECT_TRUE(truncated);
+  EXPECT_LE(entry.size(), 2000u);
+  const auto j = json::parse(entry);
+  EXPECT_GT(std::string(j["message"]).size(), 1000u) << "the message is cut, not dropped";
+  EXPECT_EQ(std::string(j["request_id"]).size(), 256u);
+}
+
 TEST(DatadogLogs, OversizedFieldsAreCutThenDropped) {
   auto c = context();
   c.max_entry_bytes = 20000;
@@ -242,6 +256,8 @@ TEST(DatadogMetrics, BadHistogramSettingsAreRefused) {
   EXPECT_THROW(dd::histogram_settings(o), std::invalid_argument);
   o.histogram_aggregates = {"max"};
   o.histogram_percentiles = {1.5};
+  EXPECT_THROW(dd::histogram_settings(o), std::invalid_argument);
+  o.histogram_percentiles = {0.99, 0.995};  // both would be .99percentile
   EXPECT_THROW(dd::histogram_settings(o), std::invalid_argument);
 }
 

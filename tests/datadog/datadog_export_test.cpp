@@ -246,6 +246,32 @@ TEST(DatadogApiKey, NeverAppearsInAnythingTheSdkSays) {
       said += std::string(e.what()) + "\n";
     }
   }
+  // The key pasted as the site.
+  {
+    obs::DatadogOptions o;
+    o.api_key = kApiKey;
+    o.site = kApiKey;
+    try {
+      obs::make_datadog_log_backend(o);
+      ADD_FAILURE() << "accepted the key as a site";
+    } catch (const std::exception& e) {
+      said += std::string(e.what()) + "\n";
+    }
+  }
+  // The key pasted into a URL's path: the failures name the destination.
+  {
+    Errors path_errors;
+    obs::DatadogOptions o;
+    o.api_key = kApiKey;
+    o.logs_url = "http://127.0.0.1:1/" + std::string(kApiKey) + "/api/v2/logs";
+    o.metrics = obs::DatadogMetrics::Off;
+    o.max_attempts = 1;
+    auto sdk = obs::init(quiet(path_errors).with_datadog(o));
+    obs::log::info("to nowhere");
+    sdk.flush(10s);
+    EXPECT_TRUE(path_errors.wait_for("no answer from"));
+    for (const auto& m : path_errors.all()) said += m + "\n";
+  }
   // Configuration from the environment, with the key in a bad URL's query.
   const std::map<std::string, std::string> vars{
       {"ENABLE_DATADOG", "true"},
@@ -486,6 +512,33 @@ TEST(DogStatsd, DatagramsInTheAgentsFormatPackedToTheLimit) {
   EXPECT_TRUE(lines["dsd_duration_seconds.median"].starts_with("dsd_duration_seconds.median:0.25|g|"));
   EXPECT_TRUE(lines["dsd_duration_seconds.95percentile"].starts_with("dsd_duration_seconds.95percentile:0.475|g|"));
   for (const auto& m : errors.all()) ADD_FAILURE() << "unexpected error: " << m;
+}
+
+TEST(DogStatsd, AgentByNameIsLookedUpInTheBackground) {
+  UdpSocket agent;
+  Errors errors;
+  obs::DatadogOptions o;
+  o.logs = false;
+  o.metrics = obs::DatadogMetrics::DogStatsd;
+  o.dogstatsd.host = "localhost";  // a name: looked up off the caller's thread, IPv4 first
+  o.dogstatsd.port = agent.port();
+  auto config = quiet(errors).with_datadog(o);
+  config.metric_export_interval = 1h;
+  auto sdk = obs::init(config);
+  ASSERT_TRUE(sdk.ok()) << sdk.errors().front();
+  const auto by_name = obs::counter("dsd_by_name").labels();
+  const double exported_before = exporter_counter("obs_exporter_exported", "metrics", "dogstatsd");
+  // Until the lookup finishes, an interval's points count as failed: each
+  // round adds 5 and flushes, until a round's 5 arrives.
+  std::string got;
+  for (int i = 0; i < 100 && got.find("dsd_by_name:5|c") == std::string::npos; ++i) {
+    by_name.inc(5);
+    sdk.flush(5s);
+    while (auto d = agent.receive(100ms)) got += *d + "\n";
+  }
+  ASSERT_FALSE(got.empty()) << "no datagram after the lookup of localhost";
+  EXPECT_NE(got.find("dsd_by_name:5|c|#env:test"), std::string::npos) << got;
+  EXPECT_GT(exporter_counter("obs_exporter_exported", "metrics", "dogstatsd"), exported_before);
 }
 
 }  // namespace

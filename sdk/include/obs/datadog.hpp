@@ -60,7 +60,9 @@ struct DatadogOptions {
   std::vector<std::string> histogram_aggregates = {"max", "median", "avg", "count"};  // DD_HISTOGRAM_AGGREGATES
   std::vector<double> histogram_percentiles = {0.95};                                 // DD_HISTOGRAM_PERCENTILES
 
-  bool gzip = true;
+  // Compress request bodies: gzip for logs, deflate for series (what each
+  // intake accepts).
+  bool compress = true;
   std::chrono::milliseconds timeout{10000};  // one HTTP request
   std::chrono::milliseconds max_export_time{30000};
   std::string certificate;  // CA bundle (PEM) for a TLS proxy; empty: the system's

@@ -100,11 +100,13 @@ void require_readable(const std::string& protocol, const std::string& path, cons
 
 }  // namespace
 
-std::string gzip_compress(std::string_view data) {
+namespace {
+
+// 15 window bits: a zlib header and trailer; + 16: gzip's instead.
+std::string compress(std::string_view data, int window_bits) {
   z_stream zs{};
-  // 15 window bits + 16: a gzip header and trailer rather than zlib's.
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    throw std::runtime_error("gzip: deflateInit2 failed");
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    throw std::runtime_error("compression: deflateInit2 failed");
   std::string out;
   out.resize(deflateBound(&zs, static_cast<uLong>(data.size())) + 32);
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
@@ -114,10 +116,15 @@ std::string gzip_compress(std::string_view data) {
   const int rc = deflate(&zs, Z_FINISH);
   const auto written = zs.total_out;
   deflateEnd(&zs);
-  if (rc != Z_STREAM_END) throw std::runtime_error("gzip: deflate failed");
+  if (rc != Z_STREAM_END) throw std::runtime_error("compression: deflate failed");
   out.resize(written);
   return out;
 }
+
+}  // namespace
+
+std::string gzip_compress(std::string_view data) { return compress(data, 15 + 16); }
+std::string deflate_compress(std::string_view data) { return compress(data, 15); }
 
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::chrono::system_clock::time_point now) {
@@ -154,7 +161,8 @@ void HttpTransport::setup() {
   const Url url = parse_url(protocol, options_.url);
   for (const auto& [name, value] : options_.headers) check_header(protocol, name, value);
   path_ = url.path;
-  display_url_ = url.display;
+  // A key pasted into the URL's path or host stays out of messages too.
+  display_url_ = scrub(url.display);
   require_readable(protocol, options_.certificate, "certificate (CA)");
   require_readable(protocol, options_.client_certificate, "client certificate");
   require_readable(protocol, options_.client_key, "client key");
@@ -202,10 +210,10 @@ SendResult HttpTransport::send(const std::string& body) {
   headers.emplace("User-Agent", "obs-cpp/" OBS_VERSION);
   const std::string* payload = &body;
   std::string compressed;
-  if (options_.gzip) {
-    compressed = gzip_compress(body);
+  if (!options_.content_encoding.empty()) {
+    compressed = options_.content_encoding == "gzip" ? gzip_compress(body) : deflate_compress(body);
     payload = &compressed;
-    headers.emplace("Content-Encoding", "gzip");
+    headers.emplace("Content-Encoding", options_.content_encoding);
   }
   auto res = client_->Post(path_, headers, payload->data(), payload->size(), options_.content_type);
   if (!res) {

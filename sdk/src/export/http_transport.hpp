@@ -28,7 +28,8 @@ struct HttpTransportOptions {
   std::string content_type;
   // Sent with every request; their values never appear in messages.
   std::vector<std::pair<std::string, std::string>> headers;
-  bool gzip = false;
+  // Request body compression: "" (none), "gzip" or "deflate" (zlib).
+  std::string content_encoding;
   std::chrono::milliseconds timeout{10000};
   // PEM files: CA bundle (empty: the system's), client certificate and key.
   std::string certificate;
@@ -75,6 +76,7 @@ class HttpTransport final : public Transport {
 
 // Exposed for tests.
 std::string gzip_compress(std::string_view data);
+std::string deflate_compress(std::string_view data);  // zlib format, as HTTP's "deflate"
 // Retry-After: delta-seconds or an HTTP-date; nullopt if neither.
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::chrono::system_clock::time_point now);

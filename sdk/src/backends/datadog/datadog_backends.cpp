@@ -21,12 +21,14 @@ namespace {
 
 // A site is a host name suffix ("datadoghq.eu"): anything else would make
 // a wrong URL, or one pointing somewhere unexpected.
-std::string checked_site(const std::string& site) {
+std::string checked_site(const std::string& site, const std::string& api_key) {
   const bool ok = !site.empty() && site.size() <= 100 && std::all_of(site.begin(), site.end(), [](unsigned char c) {
     return std::isalnum(c) || c == '.' || c == '-';
   });
-  if (!ok)
-    throw std::invalid_argument("Datadog site '" + internal::printable(site, 100) +
+  // A key pasted into DD_SITE must not be repeated in the message.
+  const bool has_key = api_key.size() >= 8 && site.find(api_key) != std::string::npos;
+  if (!ok || has_key)
+    throw std::invalid_argument("Datadog site '" + (has_key ? std::string("***") : internal::printable(site, 100)) +
                                 "' is not a host name such as datadoghq.com or datadoghq.eu");
   return site;
 }
@@ -45,7 +47,8 @@ std::string read_error(const std::string& body, const std::string&) {
   return body;
 }
 
-std::unique_ptr<internal::Transport> http_transport(const DatadogOptions& o, const std::string& url) {
+std::unique_ptr<internal::Transport> http_transport(const DatadogOptions& o, const std::string& url,
+                                                   const char* content_encoding) {
   if (o.api_key.empty())
     throw std::invalid_argument("no Datadog API key: set DD_API_KEY (or DATADOG_API_KEY)");
   internal::HttpTransportOptions h;
@@ -53,7 +56,7 @@ std::unique_ptr<internal::Transport> http_transport(const DatadogOptions& o, con
   h.url = url;
   h.content_type = "application/json";
   h.headers = {{"DD-API-KEY", o.api_key}};
-  h.gzip = o.gzip;
+  if (o.compress) h.content_encoding = content_encoding;
   h.timeout = o.timeout;
   h.certificate = o.certificate;
   // Datadog asks for retries on timeouts, throttling and server errors.
@@ -144,6 +147,8 @@ class DatadogLogBackend final : public LogBackend, public internal::CountsOwnDel
 struct SeriesExport {
   MetricsSnapshot delta;
   std::shared_ptr<const datadog::SeriesContext> context;
+  // What the counts cover: the export interval, or less for a flush's.
+  std::int64_t interval_seconds = 1;
 };
 
 class DatadogMetricsBackend final : public MetricsBackend, public internal::CountsOwnDeliveries {
@@ -165,8 +170,10 @@ class DatadogMetricsBackend final : public MetricsBackend, public internal::Coun
             [histograms = histograms_](std::span<const SeriesExport> batch) {
               // Well under the API's 3.2 MB per request, even uncompressed.
               constexpr std::size_t kMaxRequestBytes = 3000000;
-              return datadog::encode_series(batch.front().delta, *batch.front().context, histograms,
-                                            kMaxRequestBytes);
+              const auto& e = batch.front();
+              auto context = *e.context;
+              context.interval_seconds = e.interval_seconds;
+              return datadog::encode_series(e.delta, context, histograms, kMaxRequestBytes);
             },
             [](const SeriesExport& e) {
               std::uint64_t n = 0;
@@ -179,15 +186,16 @@ class DatadogMetricsBackend final : public MetricsBackend, public internal::Coun
     auto c = std::make_shared<datadog::SeriesContext>();
     c->host = options_.hostname.empty() ? resource.host : options_.hostname;
     c->tags = datadog::unified_tags(resource, options_.tags);
-    c->interval_seconds = std::max<std::int64_t>(
-        1, std::chrono::duration_cast<std::chrono::seconds>(interval_ + std::chrono::milliseconds(500)).count());
     context_ = std::move(c);
     delta_.emplace(std::chrono::system_clock::now());
   }
   std::chrono::milliseconds export_interval() const override { return interval_; }
   void write(const MetricsSnapshot& snapshot) override {
     if (!delta_) attach(Resource{}, {});
-    exporter_.add(SeriesExport{delta_->next(snapshot), context_});
+    auto delta = delta_->next(snapshot);
+    const auto covered = delta.time - delta_->interval_start();
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(covered + std::chrono::milliseconds(500));
+    exporter_.add(SeriesExport{std::move(delta), context_, std::max<std::int64_t>(1, seconds.count())});
   }
   void flush() override {
     if (!exporter_.flush(internal::call_deadline_or(options_.max_export_time))) internal::mark_call_incomplete();
@@ -206,17 +214,17 @@ class DatadogMetricsBackend final : public MetricsBackend, public internal::Coun
 }  // namespace
 
 std::shared_ptr<LogBackend> make_datadog_log_backend(DatadogOptions o) {
-  const std::string url = o.logs_url.empty() ? "https://http-intake.logs." + checked_site(o.site) + "/api/v2/logs"
+  const std::string url = o.logs_url.empty() ? "https://http-intake.logs." + checked_site(o.site, o.api_key) + "/api/v2/logs"
                                              : o.logs_url;
-  auto transport = http_transport(o, url);
+  auto transport = http_transport(o, url, "gzip");
   return std::make_shared<DatadogLogBackend>(std::move(o), std::move(transport));
 }
 
 std::shared_ptr<MetricsBackend> make_datadog_metrics_backend(DatadogOptions o, std::chrono::milliseconds interval) {
   const std::string url =
-      o.metrics_url.empty() ? "https://api." + checked_site(o.site) + "/api/v1/series" : o.metrics_url;
+      o.metrics_url.empty() ? "https://api." + checked_site(o.site, o.api_key) + "/api/v1/series" : o.metrics_url;
   datadog::histogram_settings(o);  // bad settings fail here, not on the first export
-  auto transport = http_transport(o, url);
+  auto transport = http_transport(o, url, "deflate");  // the series API v1 takes deflate, not gzip
   return std::make_shared<DatadogMetricsBackend>(std::move(o), std::move(transport), interval);
 }
 

@@ -24,7 +24,9 @@ std::uint64_t low64(const std::array<std::uint8_t, N>& bytes) {
 // UTF-8 sequence.
 std::string_view utf8_prefix(std::string_view s, std::size_t n) {
   if (n >= s.size()) return s;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  // A sequence is at most 4 bytes: step back over at most 3 continuation
+  // bytes (more means the text is not UTF-8; cut anywhere, JSON repairs it).
+  for (int i = 0; i < 3 && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80; ++i) --n;
   return s.substr(0, n);
 }
 
@@ -37,11 +39,14 @@ std::size_t escaped_size(unsigned char c) {
 }
 
 bool reserved_key(std::string_view k) {
+  if (k.starts_with("dd.") || k.starts_with("field.")) return true;  // Datadog's, and our renamed ones
   for (std::string_view r : {"message", "status", "service", "ddsource", "ddtags", "hostname", "timestamp", "dd",
                              "request_id", "obs.truncated", "obs.fields_dropped"})
     if (k == r) return true;
   return false;
 }
+
+int percentile_name(double p) { return static_cast<int>(p * 100 + 1e-9); }
 
 std::string format_number(double v) {
   char buf[64];
@@ -103,7 +108,8 @@ std::string encode_log_entry(const LogRecord& r, const LogContext& c, bool& trun
       j["dd"]["trace_id"] = decimal_id(r.trace_id);
       if (r.span_id.valid()) j["dd"]["span_id"] = decimal_id(r.span_id);
     }
-    if (!r.request_id.empty()) j["request_id"] = r.request_id;
+    if (!r.request_id.empty())
+      j["request_id"] = field_cap == std::string::npos ? r.request_id : std::string(utf8_prefix(r.request_id, 256));
     if (drop_fields) {
       if (!r.fields.empty()) j["obs.fields_dropped"] = r.fields.size();
     } else {
@@ -154,10 +160,15 @@ std::string encode_log_entry(const LogRecord& r, const LogContext& c, bool& trun
     const std::string message = std::string(utf8_prefix(r.message, keep)) + std::string(kTruncatedMarker);
     out = build(message, field_cap, drop, true);
     if (out.size() <= max || keep == 0) return out;
-    const std::size_t over = out.size() - max;
-    keep = keep > over ? keep - over : 0;
+    // Repairs (ill-formed bytes become U+FFFD) grew the text: shrink in
+    // proportion to how much the kept part grew.
+    const std::size_t grown = out.size() - rest.size();
+    keep = grown > 0 ? std::min(keep - 1, keep * budget / grown) : 0;
   }
-  return build(kTruncatedMarker, field_cap, true, true);
+  // Only the SDK's own attributes are left, and they are small unless the
+  // configuration made them huge: then the entry goes as it is and the
+  // intake cuts it.
+  return build(kTruncatedMarker, 0, true, true);
 }
 
 std::vector<internal::Payload> pack_log_entries(std::span<const std::string> entries, std::size_t max_entries,
@@ -192,9 +203,16 @@ HistogramSettings histogram_settings(const DatadogOptions& o) {
                                   "' is not one of max, min, median, avg, count, sum");
     if (std::find(s.aggregates.begin(), s.aggregates.end(), a) == s.aggregates.end()) s.aggregates.push_back(a);
   }
+  std::vector<int> names;
   for (double p : o.histogram_percentiles) {
     if (!(p > 0 && p < 1))
       throw std::invalid_argument("Datadog histogram percentile " + format_number(p) + " is not between 0 and 1");
+    // Named by whole percent, as the Agent does: 0.99 and 0.995 would both be .99percentile.
+    const int name = percentile_name(p);
+    if (std::find(names.begin(), names.end(), name) != names.end())
+      throw std::invalid_argument("Datadog histogram percentiles " + format_number(p) + " and another both make ." +
+                                  std::to_string(name) + "percentile; give whole percents");
+    names.push_back(name);
     s.percentiles.push_back(p);
   }
   return s;
@@ -287,7 +305,7 @@ std::vector<Point> points_of(const MetricFamilySnapshot& fam, const SeriesSnapsh
       }
       if (h.count > 0)
         for (double p : histograms.percentiles)
-          add(name + "." + std::to_string(static_cast<int>(p * 100 + 1e-9)) + "percentile", histogram_quantile(h, p),
+          add(name + "." + std::to_string(percentile_name(p)) + "percentile", histogram_quantile(h, p),
               PointType::Gauge);
       break;
     }

@@ -129,7 +129,7 @@ std::unique_ptr<internal::Transport> make_http_transport(const OtlpOptions& o, s
   h.url = o.endpoint;
   h.content_type = o.protocol == OtlpProtocol::HttpJson ? "application/json" : "application/x-protobuf";
   h.headers = o.headers;
-  h.gzip = o.gzip;
+  if (o.gzip) h.content_encoding = "gzip";
   h.timeout = o.timeout;
   h.certificate = o.certificate;
   h.client_certificate = o.client_certificate;
