@@ -1,7 +1,7 @@
 // Integration test with a real Prometheus (Debian's package).
 //
 // The suite starts example_svc with --jobs N on a free loopback port, and a
-// Prometheus on another free loopback port with monitoring/prometheus.yml
+// Prometheus on another free loopback port with tests/integration/prometheus.yml
 // (its target replaced by the service's address) and its storage in a
 // temporary directory. Through Prometheus's HTTP query API it then reads
 // back that the target is up, that the counter incremented N times reads N
@@ -59,7 +59,7 @@ std::string setting(const char* env, const char* built_in) {
 std::string example_svc_path() { return setting("OBS_EXAMPLE_SVC", OBS_EXAMPLE_SVC_PATH); }
 std::string prometheus_path() { return setting("OBS_PROMETHEUS", OBS_PROMETHEUS_PATH); }
 std::string promtool_path() { return setting("OBS_PROMTOOL", OBS_PROMTOOL_PATH); }
-std::string scrape_config_path() { return setting("OBS_PROMETHEUS_CONFIG", OBS_SOURCE_DIR "/monitoring/prometheus.yml"); }
+std::string scrape_config_path() { return setting("OBS_PROMETHEUS_CONFIG", OBS_SOURCE_DIR "/tests/integration/prometheus.yml"); }
 
 [[noreturn]] void fail(const std::string& message) { throw std::runtime_error(message); }
 
