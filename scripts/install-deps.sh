@@ -11,6 +11,7 @@ packages=(
   googletest libgtest-dev libgmock-dev
   protobuf-compiler openssl
   prometheus postgresql victoria-metrics
+  python3 python3-yaml docker-compose
 )
 
 missing=()
