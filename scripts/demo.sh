@@ -11,7 +11,7 @@
 #   scripts/demo.sh [--duration SECONDS] [--rate REQUESTS_PER_SECOND]
 #                   [--keep-running] [--keep] [--state-file PATH] [--help]
 #
-#   --duration N     seconds of load before the summary (default 60)
+#   --duration N     seconds of load before the summary (default 45)
 #   --rate R         the load generator's requests per second (default 20)
 #   --keep-running   after the summary, keep the stack and the load running
 #                    until Ctrl-C
@@ -34,7 +34,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
-duration=60
+duration=45
 rate=20
 keep=0
 keep_running=0
@@ -55,7 +55,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ "$duration" =~ ^[0-9]+$ ]] && [ "$duration" -ge 10 ] || { echo "demo: --duration must be a whole number of seconds, at least 10" >&2; exit 2; }
-[[ "$rate" =~ ^[0-9]+([.][0-9]+)?$ ]] || { echo "demo: --rate must be a number" >&2; exit 2; }
+[[ "$rate" =~ ^[0-9]+([.][0-9]+)?$ ]] && [[ "$rate" =~ [1-9] ]] || { echo "demo: --rate must be a number above 0" >&2; exit 2; }
 
 bold="" red="" plain=""
 if [ -t 1 ]; then bold=$'\033[1m' red=$'\033[1;31m' plain=$'\033[0m'; fi
@@ -81,6 +81,8 @@ cleanup() {
     pid=${pids[$i]}
     kill "-${stop_signal[$pid]}" "$pid" 2>/dev/null
   done
+  # A child started just before a signal, not yet recorded, is still ours.
+  pkill -TERM -P $$ 2>/dev/null
   # Bounded wait (the services' SDK shutdown deadline is 5 s), then SIGKILL.
   for _ in $(seq 150); do
     local alive=0
@@ -101,12 +103,14 @@ cleanup() {
       *) report+=("${names[$pid]} ($rc)") ;;
     esac
   done
+  pkill -KILL -P $$ 2>/dev/null
   [ ${#report[@]} = 0 ] || echo "demo: stopped (exit status): ${report[*]}"
+  # PostgreSQL's files (outside $tmp when root) go in any case; its log is in $tmp/logs.
+  [ -z "$pg_dir" ] || [ "$pg_dir" = "$tmp/postgres" ] || rm -rf "$pg_dir"
   if [ -n "$tmp" ] && [ -d "$tmp" ]; then
     if [ "$keep" = 1 ] || [ "$status" != 0 ]; then
       echo "demo: logs and data kept in $tmp"
     else
-      [ -z "$pg_dir" ] || [ "$pg_dir" = "$tmp/postgres" ] || rm -rf "$pg_dir"
       rm -rf "$tmp"
     fi
   fi
@@ -188,8 +192,12 @@ prometheus_bin=${PROMETHEUS:-$(command -v prometheus || true)}
 promtool_bin=${PROMTOOL:-$(command -v promtool || true)}
 [ -x "$prometheus_bin" ] || die "prometheus not found: install Debian's package prometheus"
 [ -x "$promtool_bin" ] || die "promtool not found: install Debian's package prometheus"
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-[ -x "$pg_bin/postgres" ] || die "PostgreSQL not found in /usr/lib/postgresql/*/bin: install Debian's package postgresql"
+# The newest installed server (a newer client-only version has no postgres).
+pg_bin=""
+for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V); do
+  [ -x "$d/postgres" ] && [ -x "$d/initdb" ] && pg_bin=$d
+done
+[ -n "$pg_bin" ] || die "PostgreSQL not found in /usr/lib/postgresql/*/bin: install Debian's package postgresql"
 command -v curl >/dev/null || die "curl not found"
 mkdir -p "$tmp/logs" "$tmp/otlp"
 
@@ -346,7 +354,14 @@ say "load: $rate requests/s for $duration s, then the summary (Ctrl-C stops earl
 tail -n +1 -F "$tmp/logs/loadgen.log" 2>/dev/null &
 started "$!" tail
 
+load_checked=0
 watch_processes() {
+  if [ "$load_checked" = 0 ] && ! kill -0 "$load_pid" 2>/dev/null; then
+    load_checked=1
+    local rc=0
+    wait "$load_pid" || rc=$?
+    [ "$rc" = 0 ] || { tail -n 5 "$tmp/logs/loadgen.log" >&2; die "loadgen failed (exit status $rc; its last lines above)"; }
+  fi
   for pid in "${pids[@]}"; do
     case "${names[$pid]}" in tail|loadgen) continue ;; esac
     kill -0 "$pid" 2>/dev/null || {
@@ -364,6 +379,7 @@ done
 if [ "$keep_running" = 0 ]; then
   load_done() { ! kill -0 "$load_pid" 2>/dev/null; }
   wait_for 20 "" load_done || true  # its final report comes when its last requests end
+  watch_processes                    # and says whether it failed
 fi
 # One more scrape (and rule evaluation) after the load, and the services'
 # span batches (1 s) on disk, before reading them back.

@@ -9,11 +9,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "api_docs.hpp"
 #include "obs/db.hpp"
@@ -50,7 +49,7 @@ void on_sdk_error(std::string_view message) {
   std::fprintf(stderr, "%s: obs error: %.*s\n", g_prog.c_str(), static_cast<int>(message.size()), message.data());
 }
 
-bool write_port_file(const std::string& path, int port) {
+bool write_port_file(const std::string &path, int port) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -68,27 +67,27 @@ sigset_t stop_signals() {
   return set;
 }
 
-bool is_admin_path(const std::string& path) {
+bool is_admin_path(const std::string &path) {
   return path == "/metrics" || path == "/health" || path == "/health/ready" || path == "/openapi.json" ||
          path == "/docs";
 }
 
-std::mt19937& thread_rng() {
+std::mt19937 &thread_rng() {
   thread_local std::mt19937 rng(std::random_device{}());
   return rng;
 }
 
 }  // namespace
 
-std::string env_or(const char* name, std::string_view fallback) {
-  const char* v = std::getenv(name);
+std::string env_or(const char *name, std::string_view fallback) {
+  const char *v = std::getenv(name);
   return v && *v ? std::string(v) : std::string(fallback);
 }
 
 Upstream parse_upstream(std::string_view variable, std::string_view url) {
   auto bad = [&](std::string_view why) {
-    return std::invalid_argument(std::string(variable) + "='" + std::string(url) + "' is not a usable URL: " +
-                                 std::string(why) + " (expected http://host:port)");
+    return std::invalid_argument(std::string(variable) + "='" + std::string(url) +
+                                 "' is not a usable URL: " + std::string(why) + " (expected http://host:port)");
   };
   Upstream u;
   const auto sep = url.find("://");
@@ -106,19 +105,19 @@ Upstream parse_upstream(std::string_view variable, std::string_view url) {
     u.host = std::string(rest.substr(0, colon));
     const std::string_view port = rest.substr(colon + 1);
     auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), u.port);
-    if (ec != std::errc() || p != port.data() + port.size() || u.port <= 0 || u.port > 65535)
-      throw bad("bad port");
+    if (ec != std::errc() || p != port.data() + port.size() || u.port <= 0 || u.port > 65535) throw bad("bad port");
   }
   if (u.host.empty()) throw bad("no host");
   return u;
 }
 
-void send_error(httplib::Response& res, int status, std::string_view message) {
+void send_error(httplib::Response &res, int status, std::string_view message) {
   res.status = status;
-  res.set_content(nlohmann::json{{"error", message}}.dump(), "application/json");
+  res.set_content(nlohmann::json{{"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
 }
 
-void simulated_query(const httplib::Request& req, std::string_view sql) {
+void simulated_query(const httplib::Request &req, std::string_view sql) {
   obs::db::Target target;
   target.system = "other_sql";
   target.database = "demo";
@@ -129,15 +128,15 @@ void simulated_query(const httplib::Request& req, std::string_view sql) {
   op.set_rows(10);
 }
 
-void answer_error(const httplib::Request& req, httplib::Response&) {
+void answer_error(const httplib::Request &req, httplib::Response &) {
   obs::log::error("Simulated failure requested", {{"path", req.path}, {"error_type", "demo_failure"}});
   // The instrumentation answers 500, marks the span as failed and records
   // the exception on it: the same path a real bug would take.
   throw std::runtime_error("simulated failure (GET /error)");
 }
 
-httplib::Result call(const Upstream& upstream, std::string_view method, const std::string& path,
-                     const std::string& body, std::string_view content_type, std::chrono::seconds read_timeout) {
+httplib::Result call(const Upstream &upstream, std::string_view method, const std::string &path,
+                     const std::string &body, std::string_view content_type, std::chrono::seconds read_timeout) {
   httplib::Client client(upstream.host, upstream.port);
   client.set_connection_timeout(2s);
   client.set_read_timeout(read_timeout);
@@ -146,13 +145,13 @@ httplib::Result call(const Upstream& upstream, std::string_view method, const st
   obs::http::ClientCall call(method, upstream.host, upstream.port, path, upstream.scheme);
   httplib::Headers headers;
   call.inject(headers);
-  httplib::Result result = method == "GET" ? client.Get(path, headers)
-                                           : client.Post(path, headers, body, std::string(content_type));
+  httplib::Result result =
+      method == "GET" ? client.Get(path, headers) : client.Post(path, headers, body, std::string(content_type));
   call.finish(result);
   return result;
 }
 
-obs::health::CheckResult check_health(const Upstream& upstream) {
+obs::health::CheckResult check_health(const Upstream &upstream) {
   httplib::Client client(upstream.host, upstream.port);
   client.set_connection_timeout(1s);
   client.set_read_timeout(1s);
@@ -164,10 +163,10 @@ obs::health::CheckResult check_health(const Upstream& upstream) {
 
 Service::Service(ServiceSpec spec) : spec_(std::move(spec)), name_(spec_.name) {
   g_prog = name_;
-  route("GET", "/openapi.json", [this](const httplib::Request&, httplib::Response& res) {
+  route("GET", "/openapi.json", [this](const httplib::Request &, httplib::Response &res) {
     res.set_content(std::string(spec_.openapi_json), "application/json");
   });
-  route("GET", "/docs", [this](const httplib::Request&, httplib::Response& res) {
+  route("GET", "/docs", [this](const httplib::Request &, httplib::Response &res) {
     res.set_content(render_api_docs(spec_.openapi_json), "text/html; charset=utf-8");
   });
 }
@@ -179,28 +178,32 @@ void Service::route(std::string_view method, std::string_view route_template, ob
   routes_.emplace_back(std::string(method), std::string(route_template));
 }
 
-std::optional<int> Service::parse_args(int argc, char** argv) {
-  auto usage = [&](std::FILE* out) {
+std::optional<int> Service::parse_args(int argc, char **argv) {
+  auto usage = [&](std::FILE *out) {
     std::fprintf(out,
                  "Usage: %s [options]\n\n%.*s\n\n"
-                 "Serves its API, /metrics (Prometheus), /health, /health/ready, /openapi.json and /docs\n"
-                 "on one port, instrumented with obs. Stops on SIGINT/SIGTERM (exit status 0).\n\n"
+                 "Serves its API, /metrics (Prometheus), /health, "
+                 "/health/ready, /openapi.json and /docs\n"
+                 "on one port, instrumented with obs. Stops on SIGINT/SIGTERM "
+                 "(exit status 0).\n\n"
                  "Options:\n"
-                 "  --port-file PATH   write the port to PATH once listening (with PORT=0)\n"
-                 "  --list-routes      print every route served (METHOD /template) and exit\n"
+                 "  --port-file PATH   write the port to PATH once listening "
+                 "(with PORT=0)\n"
+                 "  --list-routes      print every route served (METHOD "
+                 "/template) and exit\n"
                  "  -h, --help         show this help\n"
                  "  --version          print the version\n\n"
                  "Environment:\n",
                  name_.c_str(), static_cast<int>(spec_.summary.size()), spec_.summary.data());
-    auto print = [&](const EnvVar& v) {
+    auto print = [&](const EnvVar &v) {
       std::fprintf(out, "  %-29.*s %.*s\n", static_cast<int>(v.name.size()), v.name.data(),
                    static_cast<int>(v.help.size()), v.help.data());
     };
     std::fprintf(out, "  %-29s %s (default %u)\n", "PORT", "port of the API, /metrics and health endpoints",
                  static_cast<unsigned>(spec_.default_port));
-    for (const EnvVar& v : kCommonEnv)
+    for (const EnvVar &v : kCommonEnv)
       if (v.name != "PORT") print(v);
-    for (const EnvVar& v : spec_.env) print(v);
+    for (const EnvVar &v : spec_.env) print(v);
     std::fprintf(out, "  (and the SDK's other variables: see docs/configuration.md)\n");
   };
   for (int i = 1; i < argc; ++i) {
@@ -231,21 +234,22 @@ std::optional<int> Service::parse_args(int argc, char** argv) {
     std::fprintf(stderr, "%s: cannot block SIGINT/SIGTERM: %s\n", name_.c_str(), std::strerror(err));
     return 1;
   }
-  std::signal(SIGPIPE, SIG_IGN);  // a client hanging up must not kill the service
+  std::signal(SIGPIPE,
+              SIG_IGN);  // a client hanging up must not kill the service
   return std::nullopt;
 }
 
 int Service::run() {
   if (list_routes_) {
-    for (const auto& [method, path] : routes_) std::printf("%s %s\n", method.c_str(), path.c_str());
+    for (const auto &[method, path] : routes_) std::printf("%s %s\n", method.c_str(), path.c_str());
     // Served by obs::http::mount_admin_endpoints below.
-    for (const char* path : {"/metrics", "/health", "/health/ready"}) std::printf("GET %s\n", path);
+    for (const char *path : {"/metrics", "/health", "/health/ready"}) std::printf("GET %s\n", path);
     return 0;
   }
 
   const std::string address = env_or("LISTEN_ADDRESS", "127.0.0.1");
   int port = spec_.default_port;
-  if (const char* v = std::getenv("PORT"); v && *v) {
+  if (const char *v = std::getenv("PORT"); v && *v) {
     const std::string_view text = v;
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
     if (ec != std::errc() || p != text.data() + text.size() || port < 0 || port > 65535) {
@@ -263,11 +267,13 @@ int Service::run() {
   obs::http::ServerOptions options;
   // One access log line per API request, written while the request's span
   // is current, so it carries trace_id, span_id and request_id.
-  options.post_routing = [](const httplib::Request& req, httplib::Response& res) {
+  options.post_routing = [](const httplib::Request &req, httplib::Response &res) {
     if (is_admin_path(req.path)) return;
     const obs::Fields fields{{"method", req.method}, {"path", req.path}, {"status", res.status}};
-    if (res.status >= 500) obs::log::warning("Request failed", fields);
-    else obs::log::info("Request completed", fields);
+    if (res.status >= 500)
+      obs::log::warning("Request failed", fields);
+    else
+      obs::log::info("Request completed", fields);
   };
   obs::http::instrument(server_, std::move(options));
   obs::http::mount_admin_endpoints(server_);
@@ -284,7 +290,9 @@ int Service::run() {
 
   const int bound = port == 0 ? server_.bind_to_any_port(address) : (server_.bind_to_port(address, port) ? port : -1);
   if (bound <= 0) {
-    std::fprintf(stderr, "%s: cannot listen on %s:%d (in use, or not an address of this host); set PORT\n",
+    std::fprintf(stderr,
+                 "%s: cannot listen on %s:%d (in use, or not an address of "
+                 "this host); set PORT\n",
                  name_.c_str(), address.c_str(), port);
     obs::log::error("Cannot listen", {{"address", address}, {"port", port}});
     sdk.shutdown(5s);
@@ -293,6 +301,13 @@ int Service::run() {
   std::thread listener([this] { server_.listen_after_bind(); });
   // stop() does nothing until the listening loop runs: wait for it.
   for (int i = 0; i < 5000 && !server_.is_running(); ++i) std::this_thread::sleep_for(1ms);
+  if (!server_.is_running()) {
+    std::fprintf(stderr, "%s: the server did not start listening on %s:%d\n", name_.c_str(), address.c_str(), bound);
+    server_.stop();
+    listener.join();
+    sdk.shutdown(5s);
+    return 1;
+  }
 
   if (!port_file_.empty() && !write_port_file(port_file_, bound))
     std::fprintf(stderr, "%s: cannot write the port file %s: %s\n", name_.c_str(), port_file_.c_str(),

@@ -4,9 +4,10 @@
 // image_svc_conversion_duration_seconds{output_format}. See docs/demo.md.
 #include <charconv>
 #include <chrono>
-#include <string>
-
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
 
 #include "imaging.hpp"
 #include "obs/obs.hpp"
@@ -22,7 +23,7 @@ using Clock = std::chrono::steady_clock;
 namespace imaging = demo::imaging;
 
 // A query parameter as a positive dimension; 0 when absent, -1 when invalid.
-int dimension(const httplib::Request& req, const char* name) {
+int dimension(const httplib::Request &req, const char *name) {
   if (!req.has_param(name)) return 0;
   const std::string v = req.get_param_value(name);
   int n = 0;
@@ -33,9 +34,10 @@ int dimension(const httplib::Request& req, const char* name) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char **argv) {
   demo::Service service({.name = "image_svc",
-                         .summary = "The demo's image converter: decodes, resizes and re-encodes PPM/PGM images.",
+                         .summary = "The demo's image converter: decodes, "
+                                    "resizes and re-encodes PPM/PGM images.",
                          .default_port = 8084,
                          .env = {},
                          .openapi_json = demo::kOpenApiDocument});
@@ -43,24 +45,34 @@ int main(int argc, char** argv) {
 
   // Registered before the SDK starts, on first use the families are found
   // again by name (the registry keeps them).
-  static const auto conversion_duration = obs::histogram(
-      "image_svc_conversion_duration_seconds", {"output_format"},
-      {.help = "Time to decode, resize and encode one image, in seconds.",
-       .buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}});
+  static const auto conversion_duration =
+      obs::histogram("image_svc_conversion_duration_seconds", {"output_format"},
+                     {.help = "Time to decode, resize and encode one image, in seconds.",
+                      .buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}});
   static const auto input_bytes =
       obs::counter("image_svc_conversion_input_bytes_total", {}, {.help = "Bytes of images received for conversion."});
 
-  service.route("POST", "/image_svc/ConvertImage", [](const httplib::Request& req, httplib::Response& res) {
+  auto conversions = std::make_shared<demo::Limiter>(std::max(2u, std::thread::hardware_concurrency()));
+  service.route("POST", "/image_svc/ConvertImage", [conversions](const httplib::Request &req, httplib::Response &res) {
     const int width = dimension(req, "width");
     const int height = dimension(req, "height");
     if (width < 0 || height < 0)
-      return demo::send_error(res, 400, "width and height must be whole numbers from 1 to " +
-                                            std::to_string(imaging::kMaxDimension));
-    const std::string format_name = req.has_param("format") ? req.get_param_value("format") : "ppm";
-    const auto format = imaging::parse_format(format_name);
-    if (!format) return demo::send_error(res, 400, "format must be ppm or pgm, not '" + format_name + "'");
+      return demo::send_error(
+          res, 400, "width and height must be whole numbers from 1 to " + std::to_string(imaging::kMaxDimension));
+    const auto format = imaging::parse_format(req.has_param("format") ? req.get_param_value("format") : "ppm");
+    if (!format) return demo::send_error(res, 400, "format must be ppm or pgm");
+    // The label and attributes take the canonical name, never the client's
+    // spelling.
+    const std::string format_name = *format == imaging::Format::pgm ? "pgm" : "ppm";
     if (req.body.empty()) return demo::send_error(res, 400, "the request body must be a PPM (P6) or PGM (P5) image");
 
+    // Each conversion holds the decoded image and its resized copy (up to
+    // 48 MiB each): a few at a time, not one per server thread.
+    demo::Admission admission(*conversions, std::chrono::seconds(5));
+    if (!admission) {
+      res.set_header("Retry-After", "1");
+      return demo::send_error(res, 503, "too many conversions in progress; retry");
+    }
     const auto started = Clock::now();
     obs::Span span("ConvertImage", {{"image.input.bytes", static_cast<std::int64_t>(req.body.size())},
                                     {"image.output.format", format_name}});
@@ -71,7 +83,7 @@ int main(int argc, char** argv) {
       image = imaging::decode(req.body);
       decode.set_attribute({"image.width", image.width});
       decode.set_attribute({"image.height", image.height});
-    } catch (const imaging::DecodeError& e) {
+    } catch (const imaging::DecodeError &e) {
       span.set_status(obs::SpanStatus::Error, "undecodable input");
       obs::log::warning("Rejected an undecodable image", {{"error", e.what()}, {"bytes", req.body.size()}});
       return demo::send_error(res, 400, std::string("cannot decode the image: ") + e.what());
@@ -85,6 +97,14 @@ int main(int argc, char** argv) {
       w = std::max(1, static_cast<int>(static_cast<long long>(image.width) * h / image.height));
     } else if (h == 0) {
       h = std::max(1, static_cast<int>(static_cast<long long>(image.height) * w / image.width));
+    }
+    if (w > imaging::kMaxDimension || h > imaging::kMaxDimension ||
+        static_cast<std::int64_t>(w) * h > imaging::kMaxPixels) {
+      span.set_status(obs::SpanStatus::Error, "output too large");
+      return demo::send_error(res, 400,
+                              "the output would be " + std::to_string(w) + "x" + std::to_string(h) + ": at most " +
+                                  std::to_string(imaging::kMaxDimension) + " per side and " +
+                                  std::to_string(imaging::kMaxPixels) + " pixels");
     }
     std::string output;
     {
@@ -109,7 +129,7 @@ int main(int argc, char** argv) {
     res.set_content(std::move(output),
                     *format == imaging::Format::pgm ? "image/x-portable-graymap" : "image/x-portable-pixmap");
   });
-  service.route("GET", "/data", [](const httplib::Request& req, httplib::Response& res) {
+  service.route("GET", "/data", [](const httplib::Request &req, httplib::Response &res) {
     demo::simulated_query(req, "SELECT format, count(*) FROM conversions GROUP BY format");
     res.set_content(nlohmann::json{{"formats", {{"ppm", 1}, {"pgm", 1}}}}.dump(), "application/json");
   });
@@ -121,7 +141,7 @@ int main(int argc, char** argv) {
       try {
         const auto img = imaging::resize(imaging::decode(imaging::make_test_image(8, 8, 1)), 4, 4);
         return obs::health::CheckResult(img.width == 4, "8x8 -> 4x4 conversion works");
-      } catch (const std::exception& e) {
+      } catch (const std::exception &e) {
         return obs::health::CheckResult(false, std::string("self-test failed: ") + e.what());
       }
     });

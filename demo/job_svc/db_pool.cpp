@@ -44,6 +44,16 @@ void DbPool::release(std::unique_ptr<pqxx::connection> conn) {
   freed_.notify_one();
 }
 
+void DbPool::drop_idle() {
+  std::vector<std::unique_ptr<pqxx::connection>> stale;
+  {
+    std::lock_guard lock(mu_);
+    stale.swap(idle_);
+    open_ -= stale.size();
+  }
+  freed_.notify_all();
+}  // closed here, outside the lock
+
 std::unique_ptr<pqxx::connection> DbPool::open() {
   auto conn = std::make_unique<pqxx::connection>(conninfo_);
   bool need_schema;

@@ -7,12 +7,11 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <pqxx/pqxx>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 namespace demo {
 
@@ -27,27 +26,50 @@ class DbPool {
 
   class Lease {
    public:
-    Lease(DbPool& pool, std::unique_ptr<pqxx::connection> conn) : pool_(&pool), conn_(std::move(conn)) {}
-    Lease(Lease&& other) noexcept : pool_(std::exchange(other.pool_, nullptr)), conn_(std::move(other.conn_)) {}
-    Lease& operator=(Lease&&) = delete;
+    Lease(DbPool &pool, std::unique_ptr<pqxx::connection> conn) : pool_(&pool), conn_(std::move(conn)) {}
+    Lease(Lease &&other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), conn_(std::move(other.conn_)), discarded_(other.discarded_) {}
+    Lease &operator=(Lease &&) = delete;
     ~Lease() {
-      if (pool_) pool_->release(std::move(conn_));
+      if (pool_) pool_->release(discarded_ ? nullptr : std::move(conn_));
     }
-    pqxx::connection& operator*() { return *conn_; }
-    pqxx::connection* operator->() { return conn_.get(); }
+    void discard() { discarded_ = true; }
+    pqxx::connection &operator*() { return *conn_; }
+    pqxx::connection *operator->() { return conn_.get(); }
 
    private:
-    DbPool* pool_;
+    DbPool *pool_;
     std::unique_ptr<pqxx::connection> conn_;
+    bool discarded_ = false;
   };
 
   // Throws PoolExhausted when none frees up in time, pqxx::broken_connection
   // when the server cannot be reached.
   Lease acquire();
+
+  // Runs fn(connection). A connection found broken (the server restarted
+  // since it was pooled) is dropped with every idle one, which are likely
+  // as stale, and fn runs once more on a new connection. A broken
+  // connection means no commit happened, so running fn again is safe.
+  template <class Fn>
+  void run(Fn &&fn) {
+    for (int attempt = 1;; ++attempt) {
+      Lease lease = acquire();
+      try {
+        fn(*lease);
+        return;
+      } catch (const pqxx::broken_connection &) {
+        lease.discard();
+        drop_idle();
+        if (attempt == 2) throw;
+      }
+    }
+  }
   bool schema_ready() const;
 
  private:
   void release(std::unique_ptr<pqxx::connection> conn);
+  void drop_idle();
   std::unique_ptr<pqxx::connection> open();
 
   const std::string conninfo_;

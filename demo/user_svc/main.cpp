@@ -29,7 +29,9 @@ struct User {
 
 class UserStore {
  public:
-  explicit UserStore(int seeded) {
+  static constexpr std::size_t kMaxUsers = 100'000;
+
+  explicit UserStore(int seeded) : seeded_(seeded) {
     for (int i = 1; i <= seeded; ++i)
       users_.emplace(i, User{"user " + std::to_string(i), "user" + std::to_string(i) + "@example.com"});
     next_id_ = seeded + 1;
@@ -42,6 +44,8 @@ class UserStore {
   }
   long long add(User user) {
     std::unique_lock lock(mu_);
+    // Bounded: past the limit the oldest created user goes (the seeded ones stay).
+    if (users_.size() >= kMaxUsers) users_.erase(users_.upper_bound(seeded_));
     const long long id = next_id_++;
     users_.emplace(id, std::move(user));
     return id;
@@ -63,6 +67,7 @@ class UserStore {
  private:
   mutable std::shared_mutex mu_;
   std::map<long long, User> users_;
+  long long seeded_;
   long long next_id_ = 1;
 };
 

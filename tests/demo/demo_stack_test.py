@@ -155,13 +155,16 @@ class DemoStackTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.demo = Demo()
+        # Runs even when setUpClass fails (tearDownClass would not): a
+        # --keep-running demo must never outlive the test.
+        cls.addClassCleanup(cls.stop_demo)
         cls.state = cls.demo.wait_reported(ARGS.timeout)
         cls.prom = cls.state["PROMETHEUS_URL"]
         cls.variables = {"service": "user_svc|job_svc|image_svc", "route": ".+", "job": "user_svc|job_svc|image_svc",
                          "instance": ".+", "severity": ".+"}
 
     @classmethod
-    def tearDownClass(cls):
+    def stop_demo(cls):
         demo = cls.demo
         if demo.proc.poll() is None:
             demo.proc.send_signal(signal.SIGINT)
@@ -217,14 +220,39 @@ class DemoStackTest(unittest.TestCase):
         self.assertTrue(any(t and re.fullmatch(r"[0-9a-f]{32}", t) for t in trace_ids), data[:1])
 
     def test_5_ctrl_c_stops_everything(self):
+        # Runs last (unittest orders tests by name): it stops the stack.
         pids = [int(p) for p in self.state["DEMO_PIDS"].split()]
         tmp = self.state["DEMO_TMP"]
         self.assertTrue(all(alive(p) for p in pids), "a process of the stack died during the test")
+        # Everything the demo started, recorded or not: its descendants.
+        family = descendants(self.demo.proc.pid)
+        self.assertTrue(set(pids) <= family, (pids, family))
         self.demo.proc.send_signal(signal.SIGINT)
         self.assertEqual(self.demo.proc.wait(timeout=60), 0, self.demo.output()[-3000:])
-        left = [p for p in pids if alive(p)]
+        left = sorted(p for p in family if alive(p))
         self.assertEqual(left, [], "processes left after Ctrl-C")
         self.assertFalse(os.path.exists(tmp), "the demo's temporary directory was not removed")
+
+
+def descendants(root):
+    """The pids of every live process below `root`, from /proc."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(") ", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 def alive(pid):
