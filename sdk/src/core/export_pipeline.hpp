@@ -210,7 +210,19 @@ std::size_t ExportPipeline<Traits>::State::drain() {
     // Swap rather than copy: the slot keeps the batch entry's buffers, so
     // neither side allocates once warmed up. A record whose copy failed
     // (counted by the producer) is skipped.
-    if (valid) std::swap(batch[n++], *r);
+    if (valid) {
+      std::swap(batch[n], *r);
+      // The slot now holds the batch entry's old buffers, which a producer
+      // gets back on its next push: size them here, on this background
+      // thread, so the application's thread does not allocate for them.
+      if constexpr (requires { Traits::warm_slot(*r, batch[n]); }) {
+        try {
+          Traits::warm_slot(*r, batch[n]);
+        } catch (...) {  // out of memory: the producer allocates instead
+        }
+      }
+      ++n;
+    }
     queue->pop();
   }
   return n;

@@ -39,6 +39,53 @@ void add_field(std::vector<OwnedField>& out, const Field& f) {
   if (out.back().str.size() > kMaxValueBytes) out.back().str.resize(kMaxValueBytes);
 }
 
+// A span's buffers, back from the queue slot its data was swapped into,
+// wait here for this thread's next span: a warmed-up thread starts and
+// ends spans of a steady shape without allocating. (The flag is trivially
+// destructible, so a span in a thread_local destructor still reads it.)
+thread_local bool t_spare_destroyed = false;
+struct SpareBuffers {
+  std::string name;
+  std::string status_message;
+  std::vector<OwnedField> attributes;
+  std::vector<SpanEvent> events;
+  std::vector<SpanLink> links;
+  ~SpareBuffers() { t_spare_destroyed = true; }
+};
+SpareBuffers* spare_buffers() {
+  if (t_spare_destroyed) return nullptr;
+  static thread_local SpareBuffers spare;
+  return &spare;
+}
+
+void swap_buffers(SpanData& data, SpareBuffers& spare) noexcept {
+  std::swap(data.name, spare.name);
+  std::swap(data.status_message, spare.status_message);
+  std::swap(data.attributes, spare.attributes);
+  std::swap(data.events, spare.events);
+  std::swap(data.links, spare.links);
+}
+
+// Sets `out` to `fields` (a later value for a key replaces the earlier
+// one), assigning into the fields it already holds so their strings keep
+// their capacity.
+void assign_fields(std::vector<OwnedField>& out, Fields fields) {
+  std::size_t n = 0;
+  for (const Field& f : fields) {
+    OwnedField* target = nullptr;
+    for (std::size_t i = 0; i < n; ++i)
+      if (out[i].key == f.key()) target = &out[i];
+    if (!target) {
+      if (n >= kMaxAttributes) continue;
+      target = n < out.size() ? &out[n] : &out.emplace_back();
+      ++n;
+    }
+    target->assign(f);
+    if (target->str.size() > kMaxValueBytes) target->str.resize(kMaxValueBytes);
+  }
+  out.erase(out.begin() + static_cast<std::ptrdiff_t>(n), out.end());
+}
+
 void count_drop(const char* reason) {
   static const Counter queue_full = exporter_counters().dropped.labels("spans", "queue_full");
   static const Counter not_initialized = exporter_counters().dropped.labels("spans", "not_initialized");
@@ -101,10 +148,16 @@ void Span::start(std::string_view name, const Context& parent, SpanKind kind, Fi
   next.request_id = parent.request_id;
   next.baggage = parent.baggage;
   if (recording_) {
+    if (auto* spare = internal::spare_buffers()) {
+      internal::swap_buffers(data_, *spare);
+      data_.status_message.clear();
+      data_.events.clear();
+      data_.links.clear();
+    }
     data_.name.assign(name.substr(0, 1024));
     data_.kind = kind;
     data_.start = std::chrono::system_clock::now();
-    for (const Field& f : attributes) internal::add_field(data_.attributes, f);
+    internal::assign_fields(data_.attributes, attributes);
     if (!next.request_id.empty()) internal::add_field(data_.attributes, Field("request_id", next.request_id));
   }
   if (!internal::context_alive()) return;  // thread exiting: record, but keep no context
@@ -177,6 +230,9 @@ void Span::end() {
     case internal::SpanQueue::Push::Full: internal::count_drop("queue_full"); break;
     case internal::SpanQueue::Push::Failed: internal::count_drop("copy_failed"); break;
   }
+  // data_ now holds the slot's earlier buffers (or, when the push failed,
+  // its own): keep them for this thread's next span. The context stays.
+  if (auto* spare = internal::spare_buffers()) internal::swap_buffers(data_, *spare);
 }
 
 }  // namespace obs

@@ -13,6 +13,20 @@ struct SpanTraits {
   using Batch = SpanBatch;
   static constexpr const char* kSignal = "spans";
   static constexpr const char* kWhat = "span";
+  // Gives `slot` (spare buffers a producer gets back) room for a span
+  // shaped like `taken`, the one just taken from the queue.
+  static void warm_slot(SpanData& slot, const SpanData& taken) {
+    constexpr auto keep = export_pipeline_detail::kKeepCapacity;
+    auto room = [](std::string& str, std::size_t size) {
+      if (str.capacity() < size && size <= keep) str.reserve(size);
+    };
+    room(slot.name, taken.name.size());
+    if (slot.attributes.size() < taken.attributes.size()) slot.attributes.resize(taken.attributes.size());
+    for (std::size_t i = 0; i < taken.attributes.size(); ++i) {
+      room(slot.attributes[i].key, taken.attributes[i].key.size());
+      room(slot.attributes[i].str, taken.attributes[i].str.size());
+    }
+  }
   static void release_large_buffers(SpanData& s) {
     constexpr auto keep = export_pipeline_detail::kKeepCapacity;
     auto shrink = [](std::string& str) {
