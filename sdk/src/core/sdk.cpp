@@ -349,6 +349,7 @@ Sdk init(Config config) {
       s.add_builtin("OTLP file traces", span_backends,
                     [&] { return make_otlp_file_span_backend(*config.otlp_file_traces); });
     if (!span_backends.empty()) {
+      internal::span_drop_counters();
       auto queue = internal::span_channel().acquire(config.span_queue_capacity);
       s.span_pipeline = std::make_unique<internal::SpanPipeline>(queue, s.resource, std::move(span_backends),
                                                                  config.span_batch_size);

@@ -86,12 +86,20 @@ void assign_fields(std::vector<OwnedField>& out, Fields fields) {
   out.erase(out.begin() + static_cast<std::ptrdiff_t>(n), out.end());
 }
 
+}  // namespace
+
+const SpanDropCounters& span_drop_counters() {
+  static const SpanDropCounters counters{exporter_counters().dropped.labels("spans", "queue_full"),
+                                         exporter_counters().dropped.labels("spans", "not_initialized"),
+                                         exporter_counters().dropped.labels("spans", "copy_failed")};
+  return counters;
+}
+
+namespace {
 void count_drop(const char* reason) {
-  static const Counter queue_full = exporter_counters().dropped.labels("spans", "queue_full");
-  static const Counter not_initialized = exporter_counters().dropped.labels("spans", "not_initialized");
-  static const Counter copy_failed = exporter_counters().dropped.labels("spans", "copy_failed");
+  const SpanDropCounters& c = span_drop_counters();
   const std::string_view r(reason);
-  (r == "queue_full" ? queue_full : r == "copy_failed" ? copy_failed : not_initialized).inc();
+  (r == "queue_full" ? c.queue_full : r == "copy_failed" ? c.copy_failed : c.not_initialized).inc();
 }
 }  // namespace
 }  // namespace internal

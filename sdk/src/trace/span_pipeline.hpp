@@ -3,6 +3,7 @@
 
 #include "core/export_pipeline.hpp"
 #include "core/queue_channel.hpp"
+#include "obs/instruments.hpp"
 #include "obs/span_backend.hpp"
 
 namespace obs::internal {
@@ -60,5 +61,15 @@ using SpanPipeline = ExportPipeline<SpanTraits>;
 using SpanQueue = BoundedQueue<SpanData>;
 
 QueueChannel<SpanData>& span_channel();  // never destroyed
+
+// obs_exporter_dropped_total's span series, registered when the span
+// pipeline starts (sdk.cpp) so the first drop does not allocate on the
+// application's thread.
+struct SpanDropCounters {
+  Counter queue_full;
+  Counter not_initialized;
+  Counter copy_failed;
+};
+const SpanDropCounters& span_drop_counters();
 
 }  // namespace obs::internal

@@ -13,6 +13,8 @@
 #include <new>
 #include <optional>
 
+#include <sched.h>  // sched_getcpu
+
 #include "obs/export.hpp"
 #include "obs/metrics_snapshot.hpp"
 #include "obs/trace_context.hpp"
@@ -39,6 +41,17 @@ inline const ThreadState& this_thread_state() {
 }
 inline unsigned this_thread_slot() { return this_thread_state().slot; }
 
+// The shard an update goes to: the CPU it runs on, so threads running on
+// different cores never write the same cache line at the same moment
+// (with per-thread slots, two busy threads could share a shard and bounce
+// it, depending on how many threads came before). glibc reads the CPU from
+// its restartable-sequences area, a load; where that is unknown, the
+// thread's slot.
+inline unsigned current_shard() {
+  const int cpu = sched_getcpu();
+  return cpu >= 0 ? static_cast<unsigned>(cpu) : this_thread_slot();
+}
+
 inline void atomic_add(std::atomic<double>& target, double v) {
   double cur = target.load(std::memory_order_relaxed);
   while (!target.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
@@ -48,8 +61,8 @@ inline void atomic_add(std::atomic<double>& target, double v) {
 class CounterCell {
  public:
   CounterCell() : shards_(new Shard[shard_mask() + 1]), mask_(shard_mask()) {}
-  void add(std::uint64_t n) { shards_[this_thread_slot() & mask_].whole.fetch_add(n, std::memory_order_relaxed); }
-  void add(double v) { atomic_add(shards_[this_thread_slot() & mask_].fraction, v); }
+  void add(std::uint64_t n) { shards_[current_shard() & mask_].whole.fetch_add(n, std::memory_order_relaxed); }
+  void add(double v) { atomic_add(shards_[current_shard() & mask_].fraction, v); }
   double value() const {
     std::uint64_t whole = 0;
     double fraction = 0;
@@ -149,7 +162,7 @@ class HistogramCell {
     if (v != v) return;  // NaN has no bucket; it would also poison the sum
     std::size_t i = bucket_index(v);
     const ThreadState& thread = this_thread_state();
-    std::atomic<std::uint64_t>* shard = words_ + stride_ * (thread.slot & mask_);
+    std::atomic<std::uint64_t>* shard = words_ + stride_ * (current_shard() & mask_);
     shard[1 + i].fetch_add(1, std::memory_order_relaxed);
     // word 0 holds the sum's bits; a CAS loop adds to it without a lock
     std::uint64_t cur = shard[0].load(std::memory_order_relaxed);
