@@ -27,6 +27,9 @@ namespace obs::internal {
 
 namespace export_pipeline_detail {
 inline constexpr auto kIdleWait = std::chrono::milliseconds(100);
+// After a partial batch: how long the consumer naps (awake, so producers
+// do not wake it) before looking again. Bounds the delay it adds.
+inline constexpr auto kBusyNap = std::chrono::microseconds(200);
 // Buffers bigger than this are released after delivery, so one huge
 // message does not stay resident in a queue slot for the process's life.
 inline constexpr std::size_t kKeepCapacity = 4096;
@@ -179,7 +182,17 @@ void ExportPipeline<Traits>::State::run() {
       progress.notify_all();
     }
     if (stop_reached) break;
-    if (n > 0) continue;
+    if (n > 0) {
+      // A partial batch means the queue ran dry: nap briefly instead of
+      // sleeping on the condition variable. Producers only pay for a
+      // wake-up (a mutex and a futex call) when the consumer sleeps, so
+      // under steady traffic this keeps that cost off the application's
+      // threads, and the next batch is fuller; the delay is bounded by the
+      // nap. A full batch means more is waiting: drain again at once.
+      if (n < batch_size && !stop.load() && flush_requests.load() == answered)
+        std::this_thread::sleep_for(export_pipeline_detail::kBusyNap);
+      continue;
+    }
     if ((flush_wanted && !flush_ready) || stopping) {
       // A producer has claimed the next slot and is still filling it (or
       // will have published it in a moment): poll until it is published.
