@@ -9,18 +9,11 @@
 
 #include "core/env_lists.hpp"
 #include "obs/config.hpp"
+#include "support/config_from_map.hpp"
 
 namespace {
 
-obs::Config from(std::map<std::string, std::string> env) {
-  return obs::Config::from_env([env = std::move(env)](const char* name) -> const char* {
-    static thread_local std::string value;
-    auto it = env.find(name);
-    if (it == env.end()) return nullptr;
-    value = it->second;
-    return value.c_str();
-  });
-}
+using obs_test::from;
 
 TEST(Config, DefaultsWithoutEnvironment) {
   const auto c = from({});

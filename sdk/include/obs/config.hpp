@@ -72,6 +72,13 @@ struct OBS_API Config {
   bool admin_server = true;  // /metrics, /health, /health/ready
   std::string admin_bind_address = "0.0.0.0";
   std::uint16_t admin_port = 9568;  // 0 picks a free port (see Sdk::admin_port)
+  // Credentials for /metrics and /health/ready (/health stays open for
+  // liveness probes). Unset: no credential needed. Either one set admits
+  // requests that carry it. Set but unusable (empty, a space or control
+  // character, basic without "user:password"): init reports it and starts
+  // no admin server rather than serving the endpoints open.
+  std::optional<std::string> admin_bearer_token;  // "Authorization: Bearer <token>"
+  std::optional<std::string> admin_basic_auth;    // "user:password", for "Authorization: Basic ..."
 
   bool disabled = false;  // OTEL_SDK_DISABLED: init() starts nothing
 
@@ -107,6 +114,11 @@ struct OBS_API Config {
   Config& admin_address(std::string address, std::uint16_t port) {
     admin_bind_address = std::move(address);
     admin_port = port;
+    return *this;
+  }
+  Config& admin_bearer(std::string token) { admin_bearer_token = std::move(token); return *this; }
+  Config& admin_basic(std::string_view user, std::string_view password) {
+    admin_basic_auth = std::string(user) + ":" + std::string(password);
     return *this;
   }
   Config& series_limit(std::size_t v) { metric_series_limit = v; return *this; }

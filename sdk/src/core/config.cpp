@@ -4,8 +4,11 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "core/env_lists.hpp"
+#include "http/admin_auth.hpp"
 #include "obs/config.hpp"
 
 namespace obs {
@@ -152,6 +156,14 @@ class EnvReader {
     std::string_view t = trim(v);
     if (t.empty()) return std::nullopt;
     return std::string(t);
+  }
+
+  // Set, even if empty: for secrets, where an empty value is a mistake
+  // to report rather than "unset".
+  std::optional<std::string> raw(const std::string& name) const {
+    const char* v = getenv_(name.c_str());
+    if (!v) return std::nullopt;
+    return std::string(v);
   }
 
   bool string(const std::string& name, std::string& out) const {
@@ -294,6 +306,73 @@ bool is_http_url(std::string_view url) {
     host = host.substr(0, colon);
   }
   return !host.empty() && (!has_port || is_port(port));
+}
+
+// ---- admin credentials ----
+
+constexpr const char* kAdminNotStarted =
+    "; the admin server is not started, so that /metrics and /health/ready are not served without a credential";
+constexpr std::size_t kMaxSecretBytes = 4096;
+
+// The token file's content without surrounding whitespace (a trailing
+// newline is usual), or nullopt after reporting why it cannot be used.
+std::optional<std::string> read_token_file(const EnvReader& env, const std::string& name, const std::string& path) {
+  if (path.empty()) {
+    env.problem(name + " is empty" + std::string(kAdminNotStarted));
+    return std::nullopt;
+  }
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    env.problem(name + "=" + quoted(path) + " cannot be read" +
+                (err ? " (" + std::string(std::strerror(err)) + ")" : std::string()) + kAdminNotStarted);
+    return std::nullopt;
+  }
+  std::string content(kMaxSecretBytes + 1, '\0');
+  in.read(content.data(), static_cast<std::streamsize>(content.size()));
+  content.resize(static_cast<std::size_t>(in.gcount()));
+  if (content.size() > kMaxSecretBytes) {
+    env.problem(name + "=" + quoted(path) + " holds more than " + std::to_string(kMaxSecretBytes) +
+                " bytes, too many for a token" + kAdminNotStarted);
+    return std::nullopt;
+  }
+  return std::string(trim(content));
+}
+
+// OBS_ADMIN_BEARER_TOKEN (or _FILE) and OBS_ADMIN_BASIC_AUTH. Unlike other
+// variables, set-but-empty counts: a missing secret must not open the
+// endpoints. Any problem turns the admin server off (fail closed) and is
+// reported without the value.
+void read_admin_credentials(const EnvReader& env, Config& c) {
+  bool usable = true;
+  const auto token = env.raw("OBS_ADMIN_BEARER_TOKEN");
+  auto token_file = env.raw("OBS_ADMIN_BEARER_TOKEN_FILE");
+  if (token_file) token_file = std::string(trim(*token_file));
+  if (token && token_file) {
+    env.problem("OBS_ADMIN_BEARER_TOKEN and OBS_ADMIN_BEARER_TOKEN_FILE are both set; set one" +
+                std::string(kAdminNotStarted));
+    usable = false;
+  } else if (token || token_file) {
+    const std::string name = token ? "OBS_ADMIN_BEARER_TOKEN" : "OBS_ADMIN_BEARER_TOKEN_FILE";
+    std::optional<std::string> value =
+        token ? std::optional<std::string>(std::string(trim(*token))) : read_token_file(env, name, *token_file);
+    if (!value) {
+      usable = false;
+    } else if (const std::string why = internal::bearer_token_problem(*value); !why.empty()) {
+      env.problem(name + (token ? " " : "'s token ") + why + kAdminNotStarted);
+      usable = false;
+    }
+    c.admin_bearer_token = value.value_or(std::string());
+  }
+  if (const auto basic = env.raw("OBS_ADMIN_BASIC_AUTH")) {
+    if (const std::string why = internal::basic_auth_problem(*basic); !why.empty()) {
+      env.problem("OBS_ADMIN_BASIC_AUTH " + why + kAdminNotStarted);
+      usable = false;
+    }
+    c.admin_basic_auth = *basic;
+  }
+  if (!usable) c.admin_server = false;
 }
 
 constexpr std::string_view kDefaultOtlpBase = "http://localhost:4318";
@@ -480,7 +559,7 @@ void read_resource_attributes(const EnvReader& env, Config& c) {
       if (!value.empty()) environment_name = std::move(value);
     } else {
       auto& attrs = c.resource_attributes;
-      auto it = std::find_if(attrs.begin(), attrs.end(), [&](const auto& a) { return a.first == key; });
+      auto it = std::find_if(attrs.begin(), attrs.end(), [&k = key](const auto& a) { return a.first == k; });
       if (it != attrs.end()) it->second = std::move(value);
       else attrs.emplace_back(std::move(key), std::move(value));
     }
@@ -721,6 +800,8 @@ Config Config::from_env(const EnvLookup& getenv) {
   env.integer<std::uint16_t>("PROMETHEUS_PORT", c.admin_port, 0, 65535);
   env.integer<std::uint16_t>("OTEL_EXPORTER_PROMETHEUS_PORT", c.admin_port, 0, 65535);
   env.string("OTEL_EXPORTER_PROMETHEUS_HOST", c.admin_bind_address);
+  env.string("OBS_ADMIN_ADDRESS", c.admin_bind_address);
+  read_admin_credentials(env, c);
   return c;
 }
 

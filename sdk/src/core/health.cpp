@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/diagnostics.hpp"
 #include "obs/health.hpp"
 
 namespace obs::health {
@@ -47,14 +48,19 @@ Checks& checks() {
   return *c;
 }
 
+// What /health/ready says about a check that threw. The exception's own
+// text goes to the SDK's error output only: it may hold a connection
+// string or a password, and the endpoint may be reachable from afar.
+constexpr const char* kThrewDetail = "the check threw an exception (see the service's error output)";
+
 // Starts a run unless one is in flight; returns the run generation to wait for.
-std::uint64_t start(const Check& check, const std::shared_ptr<CheckRun>& run) {
+std::uint64_t start(const std::string& name, const Check& check, const std::shared_ptr<CheckRun>& run) {
   std::lock_guard lock(run->mutex);
   if (run->running) return run->started;
   run->running = true;
   const std::uint64_t generation = ++run->started;
   try {
-    std::thread([check, run, generation] {
+    std::thread([name, check, run, generation] {
       const auto t0 = Clock::now();
       bool ok = false, threw = false;
       std::string detail;
@@ -62,12 +68,11 @@ std::uint64_t start(const Check& check, const std::shared_ptr<CheckRun>& run) {
         CheckResult r = check();
         ok = r.ok;
         detail = std::move(r.detail);
-      } catch (const std::exception& e) {
-        threw = true;
-        detail = e.what();
       } catch (...) {
         threw = true;
-        detail = "unknown exception";
+        detail = kThrewDetail;
+        internal::report_error("readiness-check:" + name, "readiness check '" + name + "' threw: " +
+                                                              internal::describe(std::current_exception()));
       }
       std::lock_guard lock(run->mutex);
       run->running = false;
@@ -83,7 +88,8 @@ std::uint64_t start(const Check& check, const std::shared_ptr<CheckRun>& run) {
     run->finished = generation;
     run->ok = false;
     run->threw = true;
-    run->detail = std::string("could not start check thread: ") + e.what();
+    run->detail = "could not start the check";
+    internal::report_error("readiness-check:" + name, "readiness check '" + name + "' could not start a thread: " + e.what());
   }
   return generation;
 }
@@ -112,7 +118,7 @@ Readiness check_readiness() {
   // Start them all first so they run in parallel, then collect.
   std::vector<std::uint64_t> generations;
   const auto t0 = Clock::now();
-  for (auto& [name, e] : entries) generations.push_back(start(e.check, e.run));
+  for (auto& [name, e] : entries) generations.push_back(start(name, e.check, e.run));
 
   nlohmann::json out;
   out["checks"] = nlohmann::json::object();

@@ -410,8 +410,23 @@ Sdk init(Config config) {
     internal::set_health_json_source(s.health_source);
 
     // Admin server
-    if (config.admin_server) {
+    // Credentials set in code are checked here (those from the environment
+    // were checked by from_env, which turned the server off if unusable).
+    std::string credential_problem;
+    if (config.admin_bearer_token)
+      if (auto why = internal::bearer_token_problem(*config.admin_bearer_token); !why.empty())
+        credential_problem = "Config::admin_bearer_token " + why;
+    if (config.admin_basic_auth && credential_problem.empty())
+      if (auto why = internal::basic_auth_problem(*config.admin_basic_auth); !why.empty())
+        credential_problem = "Config::admin_basic_auth " + why;
+    if (config.admin_server && !credential_problem.empty()) {
+      s.error(credential_problem +
+              "; the admin server is not started, so that /metrics and /health/ready are not served without a "
+              "credential");
+    } else if (config.admin_server) {
       internal::AdminServer::Options o;
+      o.credentials.bearer_token = config.admin_bearer_token;
+      o.credentials.basic_user_password = config.admin_basic_auth;
       o.bind_address = config.admin_bind_address;
       o.port = config.admin_port;
       if (prometheus) {

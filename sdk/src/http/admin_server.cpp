@@ -41,6 +41,43 @@ HealthSources& health_sources() {
   return *h;
 }
 
+bool is_admin_path(const std::string& path) {
+  return path == "/metrics" || path == "/health" || path == "/health/ready";
+}
+
+// The status goes with "Connection: close", telling the client not to
+// reuse the connection: the body we did not read would be parsed as the
+// next request (cpp-httplib answers that with 400 and closes). It adds the
+// header itself when the request asked for it.
+void refuse_and_close(const httplib::Request& req, httplib::Response& res, int status, const char* body) {
+  res.status = status;
+  if (req.get_header_value("Connection") != "close") res.set_header("Connection", "close");
+  res.set_content(body, "text/plain");
+}
+
+// 0 when the request's declared body is acceptable, else the status to
+// answer: 400 for a Content-Length that is not a number, 413 over the limit.
+int body_refusal(const httplib::Request& req) {
+  if (!req.has_header("Content-Length")) return 0;
+  const std::string v = req.get_header_value("Content-Length");
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return 400;
+  if (v.size() > 7) return 413;  // over 9 999 999 bytes, without overflowing
+  return std::stoul(v) > kAdminMaxBodyBytes ? 413 : 0;
+}
+
+// 401 with one challenge per configured scheme unless the request carries
+// a configured credential. Neither the expected nor the given credential
+// appears in the answer or in any message.
+bool admit(const httplib::Request& req, const AdminCredentials& credentials, httplib::Response& res) {
+  if (authorized(req.get_header_value("Authorization"), credentials)) return true;
+  res.status = 401;
+  if (credentials.bearer_token) res.headers.emplace("WWW-Authenticate", bearer_challenge());
+  if (credentials.basic_user_password) res.headers.emplace("WWW-Authenticate", basic_challenge());
+  res.set_header("Cache-Control", "no-store");
+  res.set_content("unauthorized\n", "text/plain");
+  return false;
+}
+
 }  // namespace
 
 void serve_metrics(const httplib::Request& req, const std::function<std::string()>& render_metrics,
@@ -109,7 +146,8 @@ std::string AdminServer::start() {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
   });
-  s.set_payload_max_length(64 * 1024);
+  s.set_payload_max_length(kAdminMaxBodyBytes);
+  // A client that stops sending (or reading) for this long is dropped.
   s.set_read_timeout(5, 0);
   s.set_write_timeout(5, 0);
   s.set_keep_alive_max_count(100);
@@ -117,13 +155,45 @@ std::string AdminServer::start() {
   // Prometheus keeps them between scrapes): keep that wait short.
   s.set_keep_alive_timeout(1);
 
+  // Runs before routing and before any body is read (but after cpp-httplib
+  // has read every header line): on the admin paths, wrong methods, too
+  // many header fields and declared oversized bodies are answered without
+  // reaching a handler.
+  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    using Outcome = httplib::Server::HandlerResponse;
+    if (!is_admin_path(req.path)) return Outcome::Unhandled;  // 404 from the router
+    if (req.method != "GET" && req.method != "HEAD") {
+      res.status = 405;
+      res.set_header("Allow", "GET, HEAD");
+      // Its body, if any, is not read: see refuse_and_close.
+      if ((req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) &&
+          req.get_header_value("Connection") != "close")
+        res.set_header("Connection", "close");
+      res.set_content("method not allowed\n", "text/plain");
+      return Outcome::Handled;
+    }
+    if (req.headers.size() > kAdminMaxHeaders) {
+      refuse_and_close(req, res, 431, "request header fields too large\n");
+      return Outcome::Handled;
+    }
+    if (const int status = body_refusal(req); status != 0) {
+      refuse_and_close(req, res, status, status == 413 ? "payload too large\n" : "bad request\n");
+      return Outcome::Handled;
+    }
+    return Outcome::Unhandled;
+  });
+
   s.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!admit(req, options_.credentials, res)) return;
     serve_metrics(req, options_.render_metrics, options_.render_openmetrics, res);
   });
   s.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
     serve_health(options_.health_json, res);
   });
-  s.Get("/health/ready", [](const httplib::Request&, httplib::Response& res) { serve_readiness(res); });
+  s.Get("/health/ready", [this](const httplib::Request& req, httplib::Response& res) {
+    if (!admit(req, options_.credentials, res)) return;
+    serve_readiness(res);
+  });
 
   errno = 0;
   int port;

@@ -1,11 +1,14 @@
 #pragma once
 // The admin HTTP server: /metrics, /health, /health/ready on their own port.
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+
+#include "http/admin_auth.hpp"
 
 namespace httplib {
 class Server;
@@ -39,6 +42,10 @@ using HealthJsonSource = std::shared_ptr<const std::function<std::string()>>;
 void set_health_json_source(HealthJsonSource source);
 void remove_health_json_source(const HealthJsonSource& source);
 
+// The admin server's limits (see docs/configuration.md, "Admin server").
+inline constexpr std::size_t kAdminMaxBodyBytes = 64 * 1024;  // declared or sent: 413
+inline constexpr std::size_t kAdminMaxHeaders = 100;          // more: 431
+
 class AdminServer {
  public:
   struct Options {
@@ -47,6 +54,9 @@ class AdminServer {
     std::function<std::string()> render_metrics;  // empty: /metrics answers 404
     std::function<std::string()> render_openmetrics;  // empty: OpenMetrics is not offered
     std::function<std::string()> health_json;
+    // Required on /metrics and /health/ready when set; /health stays open
+    // for liveness probes. Validated by the caller.
+    AdminCredentials credentials;
   };
   explicit AdminServer(Options options);
   ~AdminServer();
