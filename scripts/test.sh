@@ -19,14 +19,14 @@ cmake -S . -B "$build" -DOBS_BUILD_TESTS=ON -DOBS_BUILD_DEMO=ON \
   -DCMAKE_BUILD_TYPE="${CMAKE_BUILD_TYPE:-RelWithDebInfo}" >/dev/null
 cmake --build "$build" -j"$jobs"
 
-# The parsers of untrusted headers, fuzzed briefly with libFuzzer (Clang);
+# The parsers of untrusted input, fuzzed briefly with libFuzzer (Clang);
 # docs/fuzzing.md says how to run them longer. Skipped when ctest
 # arguments narrow the run.
 if [ $# -eq 0 ]; then
   cmake -S tests/fuzz -B "$build-fuzz" -DCMAKE_CXX_COMPILER=clang++ \
     -DOBS_FUZZ_SECONDS="${OBS_FUZZ_SECONDS:-10}" >/dev/null
   cmake --build "$build-fuzz" -j"$jobs"
-  (cd "$build-fuzz" && ctest --output-on-failure -L fuzz)
+  (cd "$build-fuzz" && ctest --output-on-failure -L fuzz -j"$jobs")  # each fuzzer is single-threaded
 fi
 
 cd "$build"
