@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <thread>
+#include <vector>
 
 #include "obs/backends/prometheus.hpp"
 #include "obs/metrics_registry.hpp"
@@ -300,13 +301,56 @@ TEST(Instruments, TagsFormatNumbers) {
   EXPECT_EQ(family(s, "tagged")->series[0].label_values, (std::vector<std::string>{"true", "-7", "0.25"}));
 }
 
-TEST(Instruments, OneThreadHasOneSlotWhoeverAsks) {
-  const unsigned slot = obs::detail::next_thread_slot();
-  EXPECT_EQ(obs::detail::next_thread_slot(), slot);
-  EXPECT_EQ(obs::detail::this_thread_slot(), slot);
-  unsigned other = slot;
-  std::thread([&] { other = obs::detail::this_thread_slot(); }).join();
-  EXPECT_NE(other, slot);
+TEST(Instruments, OneThreadHasOneBlockWhoeverAsks) {
+  obs::detail::ThreadCells* const cells = obs::detail::this_thread_cells();
+  EXPECT_EQ(obs::detail::this_thread_cells(), cells);
+  EXPECT_EQ(obs::detail::this_thread_state().cells, cells);
+  obs::detail::ThreadCells* other = cells;
+  std::thread([&] { other = obs::detail::this_thread_state().cells; }).join();
+  EXPECT_NE(other, cells);
+}
+
+// Each thread adds to its own words; a read sums them, including those of
+// threads that have exited (their block passes to the next thread).
+TEST(Instruments, CountsOfExitedThreadsRemain) {
+  MetricsRegistry r;
+  auto c = r.counter("threads_total", {}).labels();
+  auto h = r.histogram("threads_seconds", {}, {.buckets = {1.0}}).labels();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) {
+        c.inc();
+        h.observe(i % 2 ? 0.5 : 2.0);
+      }
+      c.inc(0.25);
+    });
+  for (auto& t : threads) t.join();
+  std::thread([&] { c.inc(); }).join();  // adopts an exited thread's block
+  EXPECT_EQ(c.value(), 4001 + 4 * 0.25);
+  const auto s = r.snapshot();
+  const auto& series = family(s, "threads_seconds")->series.at(0);
+  EXPECT_EQ(series.histogram.counts, (std::vector<std::uint64_t>{2000, 2000}));
+  EXPECT_EQ(series.histogram.sum, 4 * (500 * 0.5 + 500 * 2.0));
+}
+
+// A new series that reuses a destroyed one's words starts at zero in every
+// thread's block.
+TEST(Instruments, ReusedCellsStartAtZero) {
+  for (int round = 0; round < 3; ++round) {
+    MetricsRegistry r;
+    auto c = r.counter("reused_total", {}).labels();
+    auto h = r.histogram("reused_seconds", {}, {.buckets = {1.0}}).labels();
+    EXPECT_EQ(c.value(), 0);
+    const auto before = r.snapshot();
+    EXPECT_EQ(family(before, "reused_seconds")->series.at(0).histogram.counts, (std::vector<std::uint64_t>{0, 0}));
+    std::thread([&] {
+      c.inc(3);
+      h.observe(0.5);
+    }).join();
+    c.inc(2);
+    EXPECT_EQ(c.value(), 5);
+  }
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 #pragma once
-// Storage of one series. Every cell is split into per-thread-group shards on
-// separate cache lines, so threads updating the same series do not bounce a
-// cache line between cores; readers sum the shards on snapshot.
+// Storage of one series. Counters and histograms keep their numbers in
+// per-thread blocks (Envoy's model): each thread adds to words only it
+// writes, with a plain load and store instead of a locked read-modify-write,
+// and a reader (a scrape, an export) sums the words of every thread block.
+// Nothing is shared between writers, so two threads on one series cost what
+// one does, and the hot path takes no lock.
 #include <algorithm>
 #include <atomic>
 #include <bit>
@@ -12,8 +15,7 @@
 #include <memory>
 #include <new>
 #include <optional>
-
-#include <sched.h>  // sched_getcpu
+#include <type_traits>
 
 #include "obs/export.hpp"
 #include "obs/metrics_snapshot.hpp"
@@ -21,35 +23,67 @@
 
 namespace obs::detail {
 
-OBS_API unsigned next_thread_slot();  // the calling thread's slot
-OBS_API unsigned shard_mask();  // shard count - 1; a power of two
+using CellWord = std::atomic<std::uint64_t>;
+
+// One thread's words: a table of lazily allocated chunks, indexed by a
+// cell's word id. Blocks are never freed: when a thread exits, its block
+// (and the sums in it) passes to the next thread that starts, so memory is
+// bounded by the most threads alive at once.
+struct ThreadCells {
+  static constexpr std::uint32_t kChunkWords = 1024;  // 8 KiB
+  static constexpr std::uint32_t kChunks = 2048;
+  std::atomic<CellWord*> chunks[kChunks];
+};
+// Ids in the last chunk are never allocated; a cell gets this one when the
+// id space is used up, and then keeps its words shared (atomic adds).
+inline constexpr std::uint32_t kSharedCells = ThreadCells::kChunkWords * (ThreadCells::kChunks - 1);
+
+// `n` consecutive words in one chunk (n <= kChunkWords), or kSharedCells.
+OBS_API std::uint32_t allocate_cells(std::uint32_t n);
+// Zeroes the words in every thread block and makes the ids reusable. Only
+// for a cell nobody updates any more.
+OBS_API void release_cells(std::uint32_t id, std::uint32_t n);
+// Calls visit(words, context) with the address of word `id` in each thread
+// block that has it (under the blocks' lock, so none is added meanwhile).
+OBS_API void for_each_thread_cells(std::uint32_t id, void (*visit)(const CellWord* words, void* context),
+                                   void* context);
+// The calling thread's block, and its word `id` after allocating its chunk
+// (nullptr for kSharedCells).
+OBS_API ThreadCells* this_thread_cells();
+OBS_API CellWord* allocate_thread_chunk(std::uint32_t id);
+
 // The calling thread's current span (the library's thread-local context):
 // its address is fixed for the thread's lifetime, only its contents change.
 OBS_API const SpanContext* this_thread_span_context();
 
 // Per-thread facts the hot paths need, looked up once per thread and kept in
 // the caller's own thread-local storage (one guard check, no call into the
-// library). next_thread_slot() keeps the slot per thread too, so the copy of
-// this function in the application and the one in libobs.so agree.
+// library). The library keeps one block per thread, so the copy of this
+// function in the application and the one in libobs.so agree.
 struct ThreadState {
-  unsigned slot;             // a small number; cells mask it with their own shard count
+  ThreadCells* cells;        // this thread's words
   const SpanContext* span;   // this thread's current span, for exemplars
 };
 inline const ThreadState& this_thread_state() {
-  static thread_local const ThreadState state{next_thread_slot(), this_thread_span_context()};
+  static thread_local const ThreadState state{this_thread_cells(), this_thread_span_context()};
   return state;
 }
-inline unsigned this_thread_slot() { return this_thread_state().slot; }
 
-// The shard an update goes to: the CPU it runs on, so threads running on
-// different cores never write the same cache line at the same moment
-// (with per-thread slots, two busy threads could share a shard and bounce
-// it, depending on how many threads came before). glibc reads the CPU from
-// its restartable-sequences area, a load; where that is unknown, the
-// thread's slot.
-inline unsigned current_shard() {
-  const int cpu = sched_getcpu();
-  return cpu >= 0 ? static_cast<unsigned>(cpu) : this_thread_slot();
+// The calling thread's word `id`, or nullptr before its chunk exists.
+inline CellWord* this_thread_words(std::uint32_t id) {
+  // Relaxed: only this thread stores its own chunk pointers.
+  CellWord* chunk = this_thread_state().cells->chunks[id / ThreadCells::kChunkWords].load(std::memory_order_relaxed);
+  return chunk ? chunk + id % ThreadCells::kChunkWords : nullptr;
+}
+
+// An add to a word only this thread writes: no lock prefix. Readers on
+// other threads load it atomically and see the old or the new value.
+inline void add_owned(CellWord& word, std::uint64_t n) {
+  word.store(word.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+inline void add_owned(CellWord& word, double v) {
+  word.store(std::bit_cast<std::uint64_t>(std::bit_cast<double>(word.load(std::memory_order_relaxed)) + v),
+             std::memory_order_relaxed);
 }
 
 inline void atomic_add(std::atomic<double>& target, double v) {
@@ -57,29 +91,70 @@ inline void atomic_add(std::atomic<double>& target, double v) {
   while (!target.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
   }
 }
+// The same for a word holding a double's bits.
+inline void atomic_add_bits(CellWord& target, double v) {
+  std::uint64_t cur = target.load(std::memory_order_relaxed);
+  while (!target.compare_exchange_weak(cur, std::bit_cast<std::uint64_t>(std::bit_cast<double>(cur) + v),
+                                       std::memory_order_relaxed)) {
+  }
+}
 
 class CounterCell {
  public:
-  CounterCell() : shards_(new Shard[shard_mask() + 1]), mask_(shard_mask()) {}
-  void add(std::uint64_t n) { shards_[current_shard() & mask_].whole.fetch_add(n, std::memory_order_relaxed); }
-  void add(double v) { atomic_add(shards_[current_shard() & mask_].fraction, v); }
+  CounterCell() : id_(allocate_cells(2)) {}
+  CounterCell(const CounterCell&) = delete;
+  CounterCell& operator=(const CounterCell&) = delete;
+  ~CounterCell() { release_cells(id_, 2); }
+
+  // Word 0 counts whole increments, word 1 holds the bits of a double for
+  // fractional amounts.
+  void add(std::uint64_t n) {
+    if (CellWord* w = this_thread_words(id_)) [[likely]]
+      add_owned(w[0], n);
+    else
+      add_slow(n);
+  }
+  void add(double v) {
+    if (CellWord* w = this_thread_words(id_)) [[likely]]
+      add_owned(w[1], v);
+    else
+      add_slow(v);
+  }
   double value() const {
-    std::uint64_t whole = 0;
-    double fraction = 0;
-    for (unsigned i = 0; i <= mask_; ++i) {
-      whole += shards_[i].whole.load(std::memory_order_relaxed);
-      fraction += shards_[i].fraction.load(std::memory_order_relaxed);
-    }
-    return static_cast<double>(whole) + fraction;
+    Sum sum{shared_whole_.load(std::memory_order_relaxed),
+            std::bit_cast<double>(shared_fraction_.load(std::memory_order_relaxed))};
+    for_each_thread_cells(
+        id_,
+        [](const CellWord* w, void* context) {
+          auto* s = static_cast<Sum*>(context);
+          s->whole += w[0].load(std::memory_order_relaxed);
+          s->fraction += std::bit_cast<double>(w[1].load(std::memory_order_relaxed));
+        },
+        &sum);
+    return static_cast<double>(sum.whole) + sum.fraction;
   }
 
  private:
-  struct alignas(64) Shard {
-    std::atomic<std::uint64_t> whole{0};
-    std::atomic<double> fraction{0};
+  struct Sum {
+    std::uint64_t whole;
+    double fraction;
   };
-  std::unique_ptr<Shard[]> shards_;
-  unsigned mask_;
+  // First update on this thread in this chunk, or no ids left.
+  template <class T>
+  [[gnu::noinline]] void add_slow(T n) {
+    if (CellWord* w = allocate_thread_chunk(id_)) {
+      if constexpr (std::is_same_v<T, double>) add_owned(w[1], n);
+      else add_owned(w[0], n);
+    } else if constexpr (std::is_same_v<T, double>) {
+      atomic_add_bits(shared_fraction_, n);
+    } else {
+      shared_whole_.fetch_add(n, std::memory_order_relaxed);
+    }
+  }
+
+  std::uint32_t id_;
+  CellWord shared_whole_{0};
+  CellWord shared_fraction_{0};  // bits of a double
 };
 
 class GaugeCell {
@@ -151,42 +226,60 @@ class HistogramCell {
  public:
   // `bounds` (ascending, finite) must outlive the cell: it is owned by the family.
   HistogramCell(const double* bounds, std::size_t n)
-      : bounds_(bounds), n_(n), stride_((n + 2 + 7) / 8 * 8), mask_(shard_mask()),
-        words_(new(std::align_val_t(64)) std::atomic<std::uint64_t>[stride_ * (mask_ + 1)]()),
-        exemplars_(new ExemplarSlot[n + 1]) {}
+      : bounds_(bounds), n_(n), words_count_(static_cast<std::uint32_t>(n + 2)), id_(allocate_cells(words_count_)),
+        shared_(id_ == kSharedCells ? new CellWord[words_count_]() : nullptr), exemplars_(new ExemplarSlot[n + 1]) {}
   HistogramCell(const HistogramCell&) = delete;
   HistogramCell& operator=(const HistogramCell&) = delete;
-  ~HistogramCell() { ::operator delete[](words_, std::align_val_t(64)); }
+  ~HistogramCell() { release_cells(id_, words_count_); }
 
+  // Word 0 holds the sum's bits, word 1 + i the count of bucket i.
   void observe(double v) {
     if (v != v) return;  // NaN has no bucket; it would also poison the sum
-    std::size_t i = bucket_index(v);
-    const ThreadState& thread = this_thread_state();
-    std::atomic<std::uint64_t>* shard = words_ + stride_ * (current_shard() & mask_);
-    shard[1 + i].fetch_add(1, std::memory_order_relaxed);
-    // word 0 holds the sum's bits; a CAS loop adds to it without a lock
-    std::uint64_t cur = shard[0].load(std::memory_order_relaxed);
-    while (!shard[0].compare_exchange_weak(
-        cur, std::bit_cast<std::uint64_t>(std::bit_cast<double>(cur) + v), std::memory_order_relaxed)) {
+    const std::size_t i = bucket_index(v);
+    if (CellWord* w = this_thread_words(id_)) [[likely]] {
+      add_owned(w[1 + i], std::uint64_t{1});
+      add_owned(w[0], v);
+    } else {
+      observe_slow(i, v);
     }
     // Outside a sampled span this is one load and a branch.
-    if (thread.span->sampled) [[unlikely]]
-      record_exemplar(i, v, *thread.span);
+    const SpanContext& span = *this_thread_state().span;
+    if (span.sampled) [[unlikely]]
+      record_exemplar(i, v, span);
   }
 
   std::size_t bucket_count() const { return n_ + 1; }
   // Adds per-bucket counts (n+1 entries) and the sum into the outputs.
   void read(std::uint64_t* counts, double& sum) const {
-    for (unsigned s = 0; s <= mask_; ++s) {
-      const std::atomic<std::uint64_t>* shard = words_ + stride_ * s;
-      sum += std::bit_cast<double>(shard[0].load(std::memory_order_relaxed));
-      for (std::size_t i = 0; i <= n_; ++i) counts[i] += shard[1 + i].load(std::memory_order_relaxed);
-    }
+    Totals totals{counts, &sum, n_};
+    if (shared_) add_words(shared_.get(), &totals);
+    for_each_thread_cells(id_, &add_words, &totals);
   }
   // The last sampled observation of bucket `i` (< bucket_count()), if any.
   std::optional<Exemplar> exemplar(std::size_t i) const { return exemplars_[i].read(); }
 
  private:
+  struct Totals {
+    std::uint64_t* counts;
+    double* sum;
+    std::size_t n;
+  };
+  static void add_words(const CellWord* w, void* context) {
+    auto* t = static_cast<Totals*>(context);
+    *t->sum += std::bit_cast<double>(w[0].load(std::memory_order_relaxed));
+    for (std::size_t i = 0; i <= t->n; ++i) t->counts[i] += w[1 + i].load(std::memory_order_relaxed);
+  }
+
+  [[gnu::noinline]] void observe_slow(std::size_t i, double v) {
+    if (CellWord* w = allocate_thread_chunk(id_)) {
+      add_owned(w[1 + i], std::uint64_t{1});
+      add_owned(w[0], v);
+    } else {
+      shared_[1 + i].fetch_add(1, std::memory_order_relaxed);
+      atomic_add_bits(shared_[0], v);
+    }
+  }
+
   [[gnu::noinline, gnu::cold]] void record_exemplar(std::size_t i, double v, const SpanContext& span) {
     if (!span.valid()) return;
     const auto nanos =
@@ -205,9 +298,9 @@ class HistogramCell {
 
   const double* bounds_;
   std::size_t n_;
-  std::size_t stride_;
-  unsigned mask_;
-  std::atomic<std::uint64_t>* words_;
+  std::uint32_t words_count_;
+  std::uint32_t id_;
+  std::unique_ptr<CellWord[]> shared_;  // only when the id space is used up
   std::unique_ptr<ExemplarSlot[]> exemplars_;
 };
 
