@@ -56,5 +56,6 @@ row counter_labelled obs_counter_labelled prometheus prometheus_counter_labelled
 row facade_increment obs_facade_increment
 row histogram_bound obs_histogram_bound prometheus prometheus_histogram_bound
 row log_below_level obs_log_below_level spdlog spdlog_log_below_level
+row log_below_level_macro obs_log_below_level_macro spdlog spdlog_log_below_level_macro
 row span_start_end obs_span_start_end
 printf '(ratio = peer / obs: above 1, obs executes fewer instructions)\n'

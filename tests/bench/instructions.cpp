@@ -5,6 +5,9 @@
 // Unlike timings, instruction counts do not move with the machine's load.
 //
 //   valgrind --tool=callgrind --collect-atstart=no instructions <case> <N>
+// Runtime level checks only: spdlog's SPDLOG_LOGGER_* macros would
+// otherwise compile debug calls away entirely.
+#define SPDLOG_ACTIVE_LEVEL SPDLOG_LEVEL_TRACE
 #include <valgrind/callgrind.h>
 
 #include <atomic>
@@ -98,6 +101,17 @@ int main(int argc, char** argv) {
        [&] {
          obs::log::set_level(obs::log::Level::Warning);
          measure(n, [&](long i) { obs::log::info("below", {{"i", i}, {"kind", "x"}}); });
+       }},
+      {"obs_log_below_level_macro",
+       [&] {
+         obs::log::set_level(obs::log::Level::Warning);
+         measure(n, [&](long i) { OBS_LOG_INFO("below", {{"i", i}, {"kind", "x"}}); });
+       }},
+      {"spdlog_log_below_level_macro",
+       [&] {
+         auto logger = spdlog::null_logger_mt("i_null_macro");
+         logger->set_level(spdlog::level::warn);
+         measure(n, [&](long i) { SPDLOG_LOGGER_INFO(logger, "below {} {}", i, "x"); });
        }},
       {"spdlog_log_below_level",
        [&] {

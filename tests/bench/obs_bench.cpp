@@ -14,6 +14,9 @@
 // Every multi-threaded case shares one instrument between the threads
 // (function-local statics), which is the contended situation the issue is
 // about.
+// Runtime level checks only: spdlog's SPDLOG_LOGGER_* macros would
+// otherwise compile debug calls away entirely.
+#define SPDLOG_ACTIVE_LEVEL SPDLOG_LEVEL_TRACE
 #include <benchmark/benchmark.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -242,6 +245,21 @@ void BM_log_below_level_spdlog(benchmark::State& state) {
   }
 }
 
+// The macro forms check the level before building the arguments (spdlog's
+// SPDLOG_LOGGER_DEBUG checks it inside the call, after binding them).
+void BM_log_below_level_macro_obs(benchmark::State& state) {
+  for (auto _ : state) {
+    OBS_LOG_DEBUG("User logged in", {{"user_id", 42}, {"route", "/api/comments"}});
+    benchmark::ClobberMemory();
+  }
+}
+void BM_log_below_level_macro_spdlog(benchmark::State& state) {
+  for (auto _ : state) {
+    SPDLOG_LOGGER_DEBUG(g_spdlog, "User logged in user_id={} route={}", 42, "/api/comments");
+    benchmark::ClobberMemory();
+  }
+}
+
 // Caller-side cost of an enabled record with a message and 2 fields. Both
 // queues hold kQueue records, both drop (obs: the new record; spdlog
 // overrun_oldest: the oldest) rather than block, and both workers format
@@ -436,6 +454,8 @@ OBS_BENCH_MT(BM_histogram_labelled_obs)->Name("histogram_labelled/obs");
 OBS_BENCH_MT(BM_histogram_labelled_prometheus)->Name("histogram_labelled/prometheus");
 OBS_BENCH_MT(BM_log_below_level_obs)->Name("log_below_level/obs");
 OBS_BENCH_MT(BM_log_below_level_spdlog)->Name("log_below_level/spdlog");
+OBS_BENCH_MT(BM_log_below_level_macro_obs)->Name("log_below_level_macro/obs");
+OBS_BENCH_MT(BM_log_below_level_macro_spdlog)->Name("log_below_level_macro/spdlog");
 OBS_BENCH_MT(BM_log_enabled_obs)->Name("log_enabled/obs");
 OBS_BENCH_MT(BM_log_enabled_spdlog)->Name("log_enabled/spdlog");
 OBS_BENCH_MT(BM_span_obs)->Name("span_start_end/obs");

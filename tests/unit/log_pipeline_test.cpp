@@ -142,4 +142,45 @@ TEST(LogFacade, CutsNeverSplitAUtf8Character) {
   EXPECT_EQ(logs->records().at(0).message, std::string(64 * 1024 - 1, 'a') + "...[truncated 6 bytes]");
 }
 
+// The macros check the level before evaluating message and fields; the
+// functions take them as arguments. Both deliver the same record.
+TEST(LogFacade, MacrosEvaluateArgumentsOnlyAboveTheLevel) {
+  auto logs = std::make_shared<obs::MemoryLogBackend>();
+  auto sdk = obs::init(obs::Config().console(false).admin(false).with_prometheus(false).add_log_backend(logs));
+  obs::log::set_level(obs::log::Level::Info);
+  int evaluated = 0;
+  auto counted = [&](int v) {
+    ++evaluated;
+    return v;
+  };
+  OBS_LOG_DEBUG("hidden", {{"n", counted(1)}});
+  EXPECT_EQ(evaluated, 0);
+  OBS_LOG_INFO("shown", {{"n", counted(2)}, {"kind", "macro"}});
+  OBS_LOG_WARNING("no fields");
+  obs::log::debug("hidden too", {{"n", counted(3)}});  // a function's arguments are evaluated first
+  EXPECT_EQ(evaluated, 2);
+  ASSERT_TRUE(sdk.flush());
+  const auto records = logs->records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].message, "shown");
+  EXPECT_EQ(records[0].level, obs::log::Level::Info);
+  EXPECT_EQ(records[0].fields.at(0).i, 2);
+  EXPECT_EQ(records[0].fields.at(1).str, "macro");
+  EXPECT_EQ(records[1].message, "no fields");
+}
+
+// A field answers only for its own type; the others read as zero.
+TEST(LogFacade, FieldAccessorsAnswerForTheirTypeOnly) {
+  const obs::Field text("k", "v"), number("k", 7), real("k", 0.5), flag("k", true);
+  EXPECT_EQ(text.as_string(), "v");
+  EXPECT_EQ(text.as_int(), 0);
+  EXPECT_EQ(number.as_int(), 7);
+  EXPECT_EQ(number.as_string(), "");
+  EXPECT_EQ(number.as_double(), 0);
+  EXPECT_EQ(real.as_double(), 0.5);
+  EXPECT_FALSE(real.as_bool());
+  EXPECT_TRUE(flag.as_bool());
+  EXPECT_EQ(flag.as_int(), 0);
+}
+
 }  // namespace

@@ -14,6 +14,9 @@ namespace obs {
 
 enum class FieldType : std::uint8_t { String, Int, Double, Bool };
 
+// 40 bytes, and a constructor stores only the key, the one value and the
+// type: a call below the log level still builds its fields (they are
+// arguments), so what they cost is most of what such a call costs.
 class Field {
  public:
   Field(std::string_view key, std::string_view v) : key_(key), str_(v), type_(FieldType::String) {}
@@ -26,7 +29,7 @@ class Field {
   Field(std::string_view key, char v) = delete;  // a character is ambiguous: pass a string or a number
   template <std::integral T>
     requires(!std::same_as<T, bool> && !std::same_as<T, char>)
-  Field(std::string_view key, T v) : key_(key) {
+  Field(std::string_view key, T v) : key_(key), i_(0), type_(FieldType::Int) {
     // Unsigned values beyond int64 keep their magnitude as a double rather than wrapping.
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(std::int64_t)) {
       if (v > static_cast<T>(std::numeric_limits<std::int64_t>::max())) {
@@ -36,25 +39,27 @@ class Field {
       }
     }
     i_ = static_cast<std::int64_t>(v);
-    type_ = FieldType::Int;
   }
   template <std::floating_point T>
   Field(std::string_view key, T v) : key_(key), d_(static_cast<double>(v)), type_(FieldType::Double) {}
 
   std::string_view key() const { return key_; }
   FieldType type() const { return type_; }
-  std::string_view as_string() const { return str_; }
-  std::int64_t as_int() const { return i_; }
-  double as_double() const { return d_; }
-  bool as_bool() const { return b_; }
+  // Each accessor answers its own type's value, and a zero value otherwise.
+  std::string_view as_string() const { return type_ == FieldType::String ? str_ : std::string_view(); }
+  std::int64_t as_int() const { return type_ == FieldType::Int ? i_ : 0; }
+  double as_double() const { return type_ == FieldType::Double ? d_ : 0; }
+  bool as_bool() const { return type_ == FieldType::Bool && b_; }
 
  private:
   std::string_view key_;
-  std::string_view str_;
-  std::int64_t i_ = 0;
-  double d_ = 0;
-  bool b_ = false;
-  FieldType type_ = FieldType::String;
+  union {
+    std::string_view str_;
+    std::int64_t i_;
+    double d_;
+    bool b_;
+  };
+  FieldType type_;
 };
 
 using Fields = std::initializer_list<Field>;

@@ -4,6 +4,12 @@
 // returns; formatting and I/O happen on the log pipeline's thread.
 //
 //   obs::log::info("User logged in", {{"user_id", 42}, {"admin", false}});
+//
+// The function's arguments (message, fields) are built before it can check
+// the level; the OBS_LOG_* macros check first, so a disabled call costs only
+// the check, whatever its arguments are (like spdlog's SPDLOG_* macros):
+//
+//   OBS_LOG_DEBUG("cache miss", {{"key", key}, {"size", expensive_size()}});
 #include <atomic>
 #include <string_view>
 
@@ -35,3 +41,14 @@ OBS_API void set_level(Level level);
 OBS_API Level level();
 
 }  // namespace obs::log
+
+#define OBS_LOG_AT(level, ...)                                       \
+  do {                                                               \
+    if (::obs::log::enabled(level)) ::obs::log::write(level, __VA_ARGS__); \
+  } while (0)
+#define OBS_LOG_TRACE(...) OBS_LOG_AT(::obs::log::Level::Trace, __VA_ARGS__)
+#define OBS_LOG_DEBUG(...) OBS_LOG_AT(::obs::log::Level::Debug, __VA_ARGS__)
+#define OBS_LOG_INFO(...) OBS_LOG_AT(::obs::log::Level::Info, __VA_ARGS__)
+#define OBS_LOG_WARNING(...) OBS_LOG_AT(::obs::log::Level::Warning, __VA_ARGS__)
+#define OBS_LOG_ERROR(...) OBS_LOG_AT(::obs::log::Level::Error, __VA_ARGS__)
+#define OBS_LOG_CRITICAL(...) OBS_LOG_AT(::obs::log::Level::Critical, __VA_ARGS__)
