@@ -4,6 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sstream>
+#include <vector>
+
+#include "obs/backends/console.hpp"
 #include "obs/log_format.hpp"
 
 namespace {
@@ -104,6 +108,36 @@ TEST(LogFormat, LargeUnsignedFieldKeepsItsMagnitude) {
   std::string out;
   obs::append_log_json(out, record("m", {{"big", std::uint64_t{18446744073709551615ull}}}), kResource);
   EXPECT_DOUBLE_EQ(nlohmann::json::parse(out)["big"].get<double>(), 18446744073709551615.0);
+}
+
+// The console backend writes a batch in chunks of many lines; every record
+// is still exactly one whole line, in order, in both formats.
+TEST(ConsoleBackend, ABatchLargerThanAChunkIsOneWholeLinePerRecord) {
+  for (const auto format : {obs::LogFormat::Text, obs::LogFormat::Json}) {
+    std::vector<obs::LogRecord> records;
+    for (int i = 0; i < 3000; ++i) records.push_back(record("record " + std::to_string(i), {{"i", i}, {"pad", std::string(40, 'p')}}));
+    testing::internal::CaptureStdout();
+    {
+      obs::ConsoleLogBackend console(format);
+      console.write(obs::LogBatch{kResource, records});
+      console.write(obs::LogBatch{kResource, std::span(records).first(1)});
+    }
+    const std::string out = testing::internal::GetCapturedStdout();
+    ASSERT_GT(out.size(), 128u * 1024) << "the batch must span several chunks";
+    ASSERT_EQ(out.back(), '\n');
+    std::istringstream lines(out);
+    std::string line;
+    int n = 0;
+    while (std::getline(lines, line)) {
+      std::string expected;
+      const obs::LogRecord& r = records[n < 3000 ? n : 0];
+      if (format == obs::LogFormat::Json) obs::append_log_json(expected, r, kResource);
+      else obs::append_log_text(expected, r, kResource);
+      ASSERT_EQ(line, expected) << "line " << n;
+      ++n;
+    }
+    EXPECT_EQ(n, 3001);
+  }
 }
 
 }  // namespace
