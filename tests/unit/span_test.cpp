@@ -1,6 +1,8 @@
 // Spans: ids, parentage, the current context, sampling, export, and the
 // correlation of log records with the span and request they belong to.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
@@ -45,6 +47,43 @@ TEST(SpanIds, RandomNeverZeroAndDistinct) {
   EXPECT_EQ(seen.size(), 10000u);
   EXPECT_EQ(obs::internal::new_trace_id().hex().size(), 32u);
   EXPECT_EQ(obs::internal::new_span_id().hex().size(), 16u);
+}
+
+// A forked child reseeds: it must not draw the ids its parent draws next
+// (the parent's generator state is copied into the child). Checked for the
+// span path (the thread's own generator) and for random_bytes.
+TEST(SpanIds, AForkedChildDrawsOtherIdsThanItsParent) {
+  obs::Span warm("warm");  // both generators in use before the fork
+  (void)obs::internal::new_trace_id();
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  auto draw = [] {
+    obs::Span span("after fork", obs::Context{}, obs::SpanKind::Internal);  // a root: a new trace id
+    return span.context().trace_id.hex() + span.context().span_id.hex() + obs::internal::new_trace_id().hex();
+  };
+  if (child == 0) {
+    const std::string ids = draw();
+    const bool written = ::write(fds[1], ids.data(), ids.size()) == static_cast<ssize_t>(ids.size());
+    ::_exit(written ? 0 : 1);
+  }
+  const std::string mine = draw();
+  std::string theirs(mine.size(), '\0');
+  std::size_t got = 0;
+  while (got < theirs.size()) {
+    const ssize_t n = ::read(fds[0], theirs.data() + got, theirs.size() - got);
+    ASSERT_GT(n, 0);
+    got += static_cast<std::size_t>(n);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  EXPECT_NE(theirs.substr(0, 32), mine.substr(0, 32)) << "trace id";
+  EXPECT_NE(theirs.substr(32, 16), mine.substr(32, 16)) << "span id";
+  EXPECT_NE(theirs.substr(48), mine.substr(48)) << "random_bytes";
 }
 
 TEST(Spans, ChildrenShareTheTraceAndPointAtTheirParent) {

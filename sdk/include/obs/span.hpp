@@ -19,6 +19,9 @@
 #include "obs/trace_context.hpp"
 
 namespace obs {
+namespace internal {
+struct ThreadTrace;
+}
 
 class OBS_API Span {
  public:
@@ -54,7 +57,9 @@ class OBS_API Span {
   bool recording() const { return recording_; }
 
  private:
-  void start(std::string_view name, const Context& parent, SpanKind kind, Fields attributes);
+  // `thread`: the calling thread's trace state, nullptr while it exits.
+  void start(std::string_view name, const Context& parent, SpanKind kind, Fields attributes,
+             internal::ThreadTrace* thread);
 
   SpanData data_;
   Context previous_;

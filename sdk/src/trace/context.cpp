@@ -3,6 +3,7 @@
 #include <cxxabi.h>
 
 #include <cstdlib>
+#include <new>
 
 #include "trace/random_ids.hpp"
 
@@ -23,6 +24,49 @@ std::string SpanId::hex() const {
 }
 
 namespace internal {
+
+namespace {
+// The state in trivially constructible and destructible storage: a plain
+// thread_local object would cost three TLS lookups per access in a shared
+// library (its destroyed flag, its init guard, itself); this costs one. The
+// storage outlives the object, so a late caller still reads "destroyed".
+struct ThreadTraceSlot {
+  enum : unsigned char { Empty, Live, Destroyed } state;
+  alignas(ThreadTrace) unsigned char bytes[sizeof(ThreadTrace)];
+};
+thread_local ThreadTraceSlot t_slot;
+
+ThreadTrace* live(ThreadTraceSlot& slot) { return std::launder(reinterpret_cast<ThreadTrace*>(slot.bytes)); }
+
+// Destroys the state when the thread exits.
+struct ThreadTraceReaper {
+  ~ThreadTraceReaper() {
+    live(t_slot)->~ThreadTrace();
+    t_slot.state = ThreadTraceSlot::Destroyed;
+  }
+};
+
+[[gnu::noinline]] ThreadTrace* construct(ThreadTraceSlot& slot) {
+  new (slot.bytes) ThreadTrace();
+  slot.state = ThreadTraceSlot::Live;
+  static thread_local ThreadTraceReaper reaper;  // registers the destruction
+  (void)reaper;
+  return live(slot);
+}
+}  // namespace
+
+ThreadTrace* thread_trace() noexcept {
+  ThreadTraceSlot& slot = t_slot;
+  if (slot.state == ThreadTraceSlot::Live) [[likely]]
+    return live(slot);
+  return slot.state == ThreadTraceSlot::Destroyed ? nullptr : construct(slot);
+}
+
+ThreadTrace& thread_trace_unchecked() noexcept {
+  ThreadTraceSlot& slot = t_slot;
+  return slot.state == ThreadTraceSlot::Empty ? *construct(slot) : *live(slot);
+}
+
 std::string type_name(const std::type_info& type) {
   int status = 0;
   char* name = abi::__cxa_demangle(type.name(), nullptr, nullptr, &status);

@@ -1,27 +1,45 @@
 #pragma once
 #include <string>
 #include <typeinfo>
+#include <vector>
 
+#include "obs/span_backend.hpp"
 #include "obs/trace_context.hpp"
+#include "trace/random_ids.hpp"
 
 namespace obs::internal {
 
-// This thread's current context (read by log calls and new spans), with a
-// flag that outlives it: a log call or span end from a thread_local or
-// static destructor that runs after the context's own destruction checks
-// context_alive() and leaves the context alone.
-struct ThreadContext {
-  Context context;
-  ~ThreadContext();
+// A span's buffers, back from the queue slot its data was swapped into,
+// wait here for this thread's next span: a warmed-up thread starts and
+// ends spans of a steady shape without allocating.
+struct SpareSpanBuffers {
+  std::string name;
+  std::string status_message;
+  std::vector<OwnedField> attributes;
+  std::vector<SpanEvent> events;
+  std::vector<SpanLink> links;
 };
-inline thread_local bool t_context_destroyed = false;  // trivially destructible: readable until the thread ends
-inline ThreadContext::~ThreadContext() { t_context_destroyed = true; }
 
-inline bool context_alive() { return !t_context_destroyed; }
-inline Context& current() {
-  static thread_local ThreadContext holder;
-  return holder.context;
-}
+// Everything the trace subsystem keeps per thread, in one thread_local: in a
+// shared library each thread_local lookup is a call (__tls_get_addr), and a
+// span start or end now makes one instead of one per variable.
+struct ThreadTrace {
+  Context context;  // this thread's current context (read by log calls and new spans)
+  SpareSpanBuffers spare;
+  IdSource ids;
+};
+
+// This thread's state, or nullptr once it has been destroyed (a log call or
+// span end from a thread_local or static destructor that runs after it
+// then leaves the thread's state alone). Defined in context.cpp with
+// internal linkage, so the library reaches it with one TLS lookup per call.
+ThreadTrace* thread_trace() noexcept;
+// The state without the check, for an address that must be stable.
+ThreadTrace& thread_trace_unchecked() noexcept;
+
+inline bool context_alive() { return thread_trace() != nullptr; }
+// Callers check context_alive() first.
+inline Context& current() { return thread_trace_unchecked().context; }
 
 // An exception's type as written in the source (std::runtime_error), not mangled.
 std::string type_name(const std::type_info& type);

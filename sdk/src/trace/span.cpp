@@ -39,31 +39,42 @@ void add_field(std::vector<OwnedField>& out, const Field& f) {
   if (out.back().str.size() > kMaxValueBytes) out.back().str.resize(kMaxValueBytes);
 }
 
-// A span's buffers, back from the queue slot its data was swapped into,
-// wait here for this thread's next span: a warmed-up thread starts and
-// ends spans of a steady shape without allocating. (The flag is trivially
-// destructible, so a span in a thread_local destructor still reads it.)
-thread_local bool t_spare_destroyed = false;
-struct SpareBuffers {
-  std::string name;
-  std::string status_message;
-  std::vector<OwnedField> attributes;
-  std::vector<SpanEvent> events;
-  std::vector<SpanLink> links;
-  ~SpareBuffers() { t_spare_destroyed = true; }
-};
-SpareBuffers* spare_buffers() {
-  if (t_spare_destroyed) return nullptr;
-  static thread_local SpareBuffers spare;
-  return &spare;
+// Member swaps throughout: std::swap of a string or a whole SpanData goes
+// through a temporary and two moves, several times the instructions.
+void swap_buffers(SpanData& data, SpareSpanBuffers& spare) noexcept {
+  data.name.swap(spare.name);
+  data.status_message.swap(spare.status_message);
+  data.attributes.swap(spare.attributes);
+  data.events.swap(spare.events);
+  data.links.swap(spare.links);
 }
 
-void swap_buffers(SpanData& data, SpareBuffers& spare) noexcept {
-  std::swap(data.name, spare.name);
-  std::swap(data.status_message, spare.status_message);
-  std::swap(data.attributes, spare.attributes);
-  std::swap(data.events, spare.events);
-  std::swap(data.links, spare.links);
+void swap_span_data(SpanData& a, SpanData& b) noexcept {
+  a.name.swap(b.name);
+  std::swap(a.kind, b.kind);
+  std::swap(a.context.trace_id, b.context.trace_id);
+  std::swap(a.context.span_id, b.context.span_id);
+  std::swap(a.context.sampled, b.context.sampled);
+  std::swap(a.context.remote, b.context.remote);
+  a.context.trace_state.swap(b.context.trace_state);
+  std::swap(a.parent_span_id, b.parent_span_id);
+  std::swap(a.start, b.start);
+  std::swap(a.end, b.end);
+  a.attributes.swap(b.attributes);
+  a.events.swap(b.events);
+  a.links.swap(b.links);
+  std::swap(a.status, b.status);
+  a.status_message.swap(b.status_message);
+}
+
+void swap_contexts(Context& a, Context& b) noexcept {
+  std::swap(a.span.trace_id, b.span.trace_id);
+  std::swap(a.span.span_id, b.span.span_id);
+  std::swap(a.span.sampled, b.span.sampled);
+  std::swap(a.span.remote, b.span.remote);
+  a.span.trace_state.swap(b.span.trace_state);
+  a.request_id.swap(b.request_id);
+  a.baggage.swap(b.baggage);
 }
 
 // Sets `out` to `fields` (a later value for a key replaces the earlier
@@ -125,27 +136,37 @@ std::string_view to_string(SpanStatus status) {
 }
 
 namespace {
-const Context& current_or_none() {
-  static const Context kNone;
-  return internal::context_alive() ? internal::current() : kNone;
-}
+const Context kNoContext;
 }  // namespace
 
-Span::Span(std::string_view name, Fields attributes, SpanKind kind) { start(name, current_or_none(), kind, attributes); }
-
-Span::Span(std::string_view name, SpanKind kind, Fields attributes) { start(name, current_or_none(), kind, attributes); }
-
-Span::Span(std::string_view name, const Context& parent, SpanKind kind, Fields attributes) {
-  start(name, parent, kind, attributes);
+Span::Span(std::string_view name, Fields attributes, SpanKind kind) {
+  internal::ThreadTrace* thread = internal::thread_trace();
+  start(name, thread ? thread->context : kNoContext, kind, attributes, thread);
 }
 
-void Span::start(std::string_view name, const Context& parent, SpanKind kind, Fields attributes) {
-  Context& current = internal::current();
-  // Build the new current context before touching `current`: `parent` may be it.
-  Context next;
+Span::Span(std::string_view name, SpanKind kind, Fields attributes) {
+  internal::ThreadTrace* thread = internal::thread_trace();
+  start(name, thread ? thread->context : kNoContext, kind, attributes, thread);
+}
+
+Span::Span(std::string_view name, const Context& parent, SpanKind kind, Fields attributes) {
+  start(name, parent, kind, attributes, internal::thread_trace());
+}
+
+void Span::start(std::string_view name, const Context& parent, SpanKind kind, Fields attributes,
+                 internal::ThreadTrace* thread) {
+  // The new current context is built in previous_ (`parent` may be the
+  // thread's current context, so it is read before anything changes), then
+  // swapped with the thread's: previous_ ends up holding the one to restore.
+  Context& next = previous_;
   const bool has_parent = parent.span.valid();
-  data_.context.trace_id = has_parent ? parent.span.trace_id : internal::new_trace_id();
-  data_.context.span_id = internal::new_span_id();
+  if (thread) {
+    data_.context.trace_id = has_parent ? parent.span.trace_id : thread->ids.trace_id();
+    data_.context.span_id = thread->ids.span_id();
+  } else {  // thread exiting
+    data_.context.trace_id = has_parent ? parent.span.trace_id : internal::new_trace_id();
+    data_.context.span_id = internal::new_span_id();
+  }
   if (has_parent) {
     data_.context.trace_state = parent.span.trace_state;
     data_.parent_span_id = parent.span.span_id;
@@ -156,8 +177,8 @@ void Span::start(std::string_view name, const Context& parent, SpanKind kind, Fi
   next.request_id = parent.request_id;
   next.baggage = parent.baggage;
   if (recording_) {
-    if (auto* spare = internal::spare_buffers()) {
-      internal::swap_buffers(data_, *spare);
+    if (thread) {
+      internal::swap_buffers(data_, thread->spare);
       data_.status_message.clear();
       data_.events.clear();
       data_.links.clear();
@@ -168,10 +189,9 @@ void Span::start(std::string_view name, const Context& parent, SpanKind kind, Fi
     internal::assign_fields(data_.attributes, attributes);
     if (!next.request_id.empty()) internal::add_field(data_.attributes, Field("request_id", next.request_id));
   }
-  if (!internal::context_alive()) return;  // thread exiting: record, but keep no context
-  previous_ = std::move(current);
-  current = std::move(next);
-  owner_ = &current;
+  if (!thread) return;  // thread exiting: record, but keep no context
+  internal::swap_contexts(previous_, thread->context);
+  owner_ = &thread->context;
 }
 
 Span::~Span() { end(); }
@@ -209,10 +229,11 @@ void Span::record_exception(const std::exception& e) {
 void Span::end() {
   if (ended_) return;
   ended_ = true;
-  if (owner_ && internal::context_alive()) {
-    Context& current = internal::current();
+  internal::ThreadTrace* thread = internal::thread_trace();
+  if (owner_ && thread) {
+    Context& current = thread->context;
     if (owner_ == &current && current.span.span_id == data_.context.span_id) {
-      current = std::move(previous_);
+      internal::swap_contexts(current, previous_);
     } else {
       internal::report_error("span-order", "span '" + data_.name.substr(0, 100) +
                                                "' ended on another thread or after a span started inside it; "
@@ -230,7 +251,7 @@ void Span::end() {
   // Swap rather than copy: the span's buffers move into the slot; its
   // identity stays, so context() still answers after end().
   switch (q->try_push([this](SpanData& slot) {
-    std::swap(slot, data_);
+    internal::swap_span_data(slot, data_);
     data_.context = slot.context;
     data_.parent_span_id = slot.parent_span_id;
   })) {
@@ -240,7 +261,7 @@ void Span::end() {
   }
   // data_ now holds the slot's earlier buffers (or, when the push failed,
   // its own): keep them for this thread's next span. The context stays.
-  if (auto* spare = internal::spare_buffers()) internal::swap_buffers(data_, *spare);
+  if (thread) internal::swap_buffers(data_, thread->spare);
 }
 
 }  // namespace obs
