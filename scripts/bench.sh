@@ -7,10 +7,10 @@
 # Installs what is missing, configures a Release build with
 # -DOBS_BUILD_BENCHMARKS=ON, builds tests/bench/obs_bench, runs it with 3
 # repetitions (interleaved, so obs and its peer see the same machine load)
-# and reports the median of each case. Then it measures sustained log
-# records per second into a file (obs's console backend with stdout on a
-# file, spdlog's async logger with a file sink): flat out, and paced at
-# 1 M records/s, which must lose nothing.
+# and reports the median of each case. Then it measures sustained rates
+# through the pipelines: log records into a file (obs's console backend with
+# stdout on a file, spdlog's async logger with a file sink), flat out and
+# paced at 1 M records/s; and spans from 2 threads, flat out and paced.
 #
 # Environment: OBS_BENCH_BUILD_DIR (default build-bench), OBS_BENCH_REPETITIONS
 # (default 3), OBS_BENCH_MIN_TIME (seconds per repetition, default 0.5),
@@ -35,7 +35,7 @@ jobs=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}
 # inside libstdc++ for sdk/src/backends/otlp/otlp_json.cpp.
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DOBS_BUILD_TESTS=OFF -DOBS_BUILD_DEMO=OFF \
   -DOBS_BUILD_BENCHMARKS=ON -DOBS_WERROR=OFF >/dev/null
-cmake --build "$build" -j"$jobs" --target obs_bench obs_log_file_rate >/dev/null
+cmake --build "$build" -j"$jobs" --target obs_bench obs_pipeline_rate >/dev/null
 
 # glibc's malloc moves its mmap and trim thresholds as a process runs, so
 # whether a 700 KB /metrics buffer is page-faulted in afresh on every render
@@ -137,21 +137,28 @@ for r in cases:
     print(line(r))
 EOF
 
-# Sustained records/s into a file, one process per implementation and run.
-rate_dir=$(mktemp -d "${TMPDIR:-/tmp}/obs-log-file-rate.XXXXXX")
+# Sustained rates, one process per case and run.
+rate_dir=$(mktemp -d "${TMPDIR:-/tmp}/obs-pipeline-rate.XXXXXX")
 trap 'rm -rf "$rate_dir"' EXIT
-seconds=${OBS_BENCH_LOG_FILE_SECONDS:-5}
+seconds=${OBS_BENCH_RATE_SECONDS:-5}
+span_rate=${OBS_BENCH_SPAN_RATE:-500000}
 echo
-echo "log records into a file for ${seconds} s each (1 producer thread; obs: default queue, text lines; spdlog: async, queue 8192, overrun_oldest)"
-printf '| %-6s | %-9s | %12s | %12s | %12s | %16s |\n' impl load offered written dropped "written/s"
-printf '|--------|-----------|--------------|--------------|--------------|------------------|\n'
+echo "sustained rates for ${seconds} s each. Logs: 1 producer thread, into a file (obs: default queue, text lines;"
+echo "spdlog: async, queue 8192, overrun_oldest). Spans: 2 producer threads, default queue, a backend that counts."
+printf '| %-15s | %-9s | %12s | %12s | %12s | %16s |\n' case load offered written dropped "written/s"
+printf '|-----------------|-----------|--------------|--------------|--------------|------------------|\n'
+run_rate() {  # <case> <rate>
+  local line label
+  line=$("$build/tests/bench/obs_pipeline_rate" "$1" "$rate_dir/out.log" "$2" "$seconds" 2>&1 >/dev/null)
+  rm -f "$rate_dir/out.log"
+  label=$([ "$2" = 0 ] && echo "flat out" || echo "$2/s")
+  echo "$line" | awk -v name="$1" -v label="$label" '{
+    for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    printf "| %-15s | %-9s | %12d | %12d | %12d | %16d |\n", name, label, v["offered"], v["written"], v["dropped"], v["written_per_second"] }'
+}
 for rate in 0 1000000; do
-  for impl in obs spdlog; do
-    line=$("$build/tests/bench/obs_log_file_rate" "$impl" "$rate_dir/$impl.log" "$rate" "$seconds" 2>&1 >/dev/null)
-    rm -f "$rate_dir/$impl.log"
-    label=$([ "$rate" = 0 ] && echo "flat out" || echo "$rate/s")
-    echo "$line" | awk -v impl="$impl" -v label="$label" '{
-      for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-      printf "| %-6s | %-9s | %12d | %12d | %12d | %16d |\n", impl, label, v["offered"], v["written"], v["dropped"], v["written_per_second"] }'
-  done
+  run_rate obs-log-file "$rate"
+  run_rate spdlog-log-file "$rate"
 done
+run_rate obs-spans 0
+run_rate obs-spans "$span_rate"
