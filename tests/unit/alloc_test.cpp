@@ -6,6 +6,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
+#include <thread>
+#include <mutex>
+#include <condition_variable>
 #include <memory>
 #include <new>
 #include <optional>
@@ -97,6 +100,79 @@ TEST_F(AllocationTest, SpanStartAndEndWithAWarmPool) {
             0u);
   ASSERT_TRUE(sdk_->flush(std::chrono::seconds(5)));
   EXPECT_GT(backend_->spans.load(), 10'000u);
+}
+
+// Backends that hold the pipeline's thread in write() until released, so
+// the queues fill and every further record or span is dropped.
+class BlockingBackends : public obs::LogBackend, public obs::SpanBackend {
+ public:
+  std::string_view name() const override { return "blocking"; }
+  void write(const obs::LogBatch&) override { hold(logs_held_); }
+  void write(const obs::SpanBatch&) override { hold(spans_held_); }
+  // Until a pipeline's thread is held in write(), it may still take records
+  // out of its queue (and make room).
+  void wait_until_held() {
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return logs_held_ && spans_held_; });
+  }
+  void release() {
+    std::lock_guard lock(mutex_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  void hold(bool& held) {
+    std::unique_lock lock(mutex_);
+    held = true;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return released_; });
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool logs_held_ = false, spans_held_ = false, released_ = false;
+};
+
+// A thread's first drop used to allocate its metric words for the drop
+// counter on the application's hot path; they are now prepared when the
+// thread first logs or starts a span.
+TEST(DropAllocation, DroppingLogsAndSpansAllocatesNothingOnANewThread) {
+  auto blocking = std::make_shared<BlockingBackends>();
+  obs::Config config;
+  config.console(false).admin(false).with_prometheus(false).sampler(obs::Config::Sampler::AlwaysOn);
+  config.add_log_backend(blocking).add_span_backend(blocking);
+  constexpr int kQueue = 64;
+  config.log_queue_capacity = kQueue;
+  config.span_queue_capacity = kQueue;
+  auto sdk = obs::init(std::move(config));
+  std::size_t log_allocations = 1, span_allocations = 1;
+  std::thread([&, kQueue] {
+    (void)obs::current_context();  // this thread's first touch of the SDK: its preparation happens here
+    // One record and one span reach each pipeline's thread, which is then
+    // held; exactly a queue's worth more fills each queue without a drop
+    // (allocating in their slots is fine), so this thread's first drop
+    // happens inside the measured loop.
+    obs::log::info("first", {{"i", 0}});
+    { obs::Span span("first", {{"i", 0}}); }
+    blocking->wait_until_held();
+    for (int i = 0; i < kQueue; ++i) obs::log::info("fill", {{"i", i}});
+    for (int i = 0; i < kQueue; ++i) obs::Span span("fill", {{"i", i}});
+    log_allocations = allocations_in([&] {
+      for (int i = 0; i < 100'000; ++i) obs::log::info("dropped", {{"i", i}});
+    });
+    span_allocations = allocations_in([&] {
+      for (int i = 0; i < 100'000; ++i) obs::Span span("dropped", {{"i", i}});
+    });
+  }).join();
+  EXPECT_EQ(log_allocations, 0u);
+  EXPECT_EQ(span_allocations, 0u);
+  double dropped = 0;
+  for (const auto& f : obs::MetricsRegistry::global().snapshot().families)
+    if (f.name == "obs_exporter_dropped")
+      for (const auto& series : f.series) dropped += series.value;
+  EXPECT_GE(dropped, 200'000) << "the measured calls were all dropped (and counted)";
+  blocking->release();
+  sdk.shutdown(std::chrono::seconds(5));
 }
 
 }  // namespace

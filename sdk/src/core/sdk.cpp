@@ -21,6 +21,7 @@
 #include "log/log_pipeline.hpp"
 #include "metrics/process_metrics.hpp"
 #include "obs/backends/console_span.hpp"
+#include "trace/context.hpp"
 #include "trace/sampler.hpp"
 #include "trace/span_pipeline.hpp"
 #include "obs/backends/console.hpp"
@@ -307,6 +308,14 @@ Sdk init(Config config) {
     registry.set_default_series_limit(config.metric_series_limit);
     static std::once_flag process_metrics_once;
     if (config.process_metrics) std::call_once(process_metrics_once, [&] { internal::add_process_metrics(registry); });
+    // Drops are counted without registering or allocating on the
+    // application's thread: the series exist from here on (at 0), the
+    // pipelines' handles are bound now, and each thread prepares its own
+    // words when it first logs or starts a span.
+    internal::prepare_drop_counters_for_this_thread();
+    internal::log_drop_counters();
+    internal::span_drop_counters();
+    internal::set_thread_trace_hook(&internal::prepare_drop_counters_for_this_thread);
 
     // Logs
     std::vector<std::shared_ptr<LogBackend>> log_backends;
@@ -349,7 +358,6 @@ Sdk init(Config config) {
       s.add_builtin("OTLP file traces", span_backends,
                     [&] { return make_otlp_file_span_backend(*config.otlp_file_traces); });
     if (!span_backends.empty()) {
-      internal::span_drop_counters();
       auto queue = internal::span_channel().acquire(config.span_queue_capacity);
       s.span_pipeline = std::make_unique<internal::SpanPipeline>(queue, s.resource, std::move(span_backends),
                                                                  config.span_batch_size);

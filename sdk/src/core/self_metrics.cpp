@@ -1,5 +1,7 @@
 #include "core/self_metrics.hpp"
 
+#include <vector>
+
 #include "obs/metrics_registry.hpp"
 
 namespace obs::internal {
@@ -18,6 +20,23 @@ const ExporterCounters& exporter_counters() {
     };
   }();
   return counters;
+}
+
+void prepare_drop_counters_for_this_thread() noexcept {
+  try {
+    // Never destroyed: threads still start (and call this) during static destruction.
+    static const auto* counters = [] {
+      const CounterFamily& dropped = exporter_counters().dropped;
+      auto* all = new std::vector<Counter>();
+      for (const char* signal : {"logs", "spans"})
+        for (const char* reason : {"queue_full", "not_initialized", "copy_failed"})
+          all->push_back(dropped.labels(signal, reason));
+      return all;
+    }();
+    for (const Counter& c : *counters) c.inc(0);  // adds nothing; allocates this thread's words
+  } catch (...) {
+    // Out of memory: the first drop will allocate instead.
+  }
 }
 
 }  // namespace obs::internal

@@ -31,10 +31,8 @@ namespace {
 enum class Drop { QueueFull, NotInitialized, CopyFailed };
 
 void count_drop(Drop why) {
-  static const auto& family = exporter_counters().dropped;
-  static const Counter counters[] = {family.labels("logs", "queue_full"), family.labels("logs", "not_initialized"),
-                                     family.labels("logs", "copy_failed")};
-  counters[static_cast<int>(why)].inc();
+  const LogDropCounters& c = log_drop_counters();
+  (why == Drop::QueueFull ? c.queue_full : why == Drop::CopyFailed ? c.copy_failed : c.not_initialized).inc();
 }
 
 // Bounds what one record can hold in a queue slot: a message or string field
@@ -74,6 +72,13 @@ std::uint64_t this_thread_id() {
 }
 
 }  // namespace
+
+const LogDropCounters& log_drop_counters() {
+  static const LogDropCounters counters{exporter_counters().dropped.labels("logs", "queue_full"),
+                                        exporter_counters().dropped.labels("logs", "not_initialized"),
+                                        exporter_counters().dropped.labels("logs", "copy_failed")};
+  return counters;
+}
 
 QueueChannel<LogRecord>& log_channel() {
   static auto* c = new QueueChannel<LogRecord>();  // never destroyed: producers may outlive static destruction

@@ -2,6 +2,7 @@
 
 #include <cxxabi.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <new>
 
@@ -46,14 +47,19 @@ struct ThreadTraceReaper {
   }
 };
 
+std::atomic<void (*)() noexcept> g_thread_trace_hook{nullptr};
+
 [[gnu::noinline]] ThreadTrace* construct(ThreadTraceSlot& slot) {
   new (slot.bytes) ThreadTrace();
-  slot.state = ThreadTraceSlot::Live;
+  slot.state = ThreadTraceSlot::Live;  // before the hook, which may log or read the context
   static thread_local ThreadTraceReaper reaper;  // registers the destruction
   (void)reaper;
+  if (auto* hook = g_thread_trace_hook.load(std::memory_order_acquire)) hook();
   return live(slot);
 }
 }  // namespace
+
+void set_thread_trace_hook(void (*hook)() noexcept) noexcept { g_thread_trace_hook.store(hook, std::memory_order_release); }
 
 ThreadTrace* thread_trace() noexcept {
   ThreadTraceSlot& slot = t_slot;

@@ -37,6 +37,12 @@ ThreadTrace* thread_trace() noexcept;
 // The state without the check, for an address that must be stable.
 ThreadTrace& thread_trace_unchecked() noexcept;
 
+// Called on each thread right after its state is created (its first log
+// call or span): the SDK sets it at init to prepare per-thread work that
+// must not happen later on a hot path. Optional, so the trace sources build
+// alone (the fuzzers).
+void set_thread_trace_hook(void (*hook)() noexcept) noexcept;
+
 inline bool context_alive() { return thread_trace() != nullptr; }
 // Callers check context_alive() first.
 inline Context& current() { return thread_trace_unchecked().context; }

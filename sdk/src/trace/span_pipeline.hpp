@@ -62,9 +62,8 @@ using SpanQueue = BoundedQueue<SpanData>;
 
 QueueChannel<SpanData>& span_channel();  // never destroyed
 
-// obs_exporter_dropped_total's span series, registered when the span
-// pipeline starts (sdk.cpp) so the first drop does not allocate on the
-// application's thread.
+// obs_exporter_dropped_total's span series, bound at init (sdk.cpp) so the
+// first drop neither registers nor allocates on the application's thread.
 struct SpanDropCounters {
   Counter queue_full;
   Counter not_initialized;
