@@ -42,9 +42,10 @@ OBS_API Level level();
 
 }  // namespace obs::log
 
-#define OBS_LOG_AT(level, ...)                                       \
-  do {                                                               \
-    if (::obs::log::enabled(level)) ::obs::log::write(level, __VA_ARGS__); \
+#define OBS_LOG_AT(level, ...)                                        \
+  do {                                                                \
+    const ::obs::log::Level obs_log_level_ = (level);                 \
+    if (::obs::log::enabled(obs_log_level_)) ::obs::log::write(obs_log_level_, __VA_ARGS__); \
   } while (0)
 #define OBS_LOG_TRACE(...) OBS_LOG_AT(::obs::log::Level::Trace, __VA_ARGS__)
 #define OBS_LOG_DEBUG(...) OBS_LOG_AT(::obs::log::Level::Debug, __VA_ARGS__)

@@ -6,6 +6,8 @@
 #include <new>
 #include <vector>
 
+#include <pthread.h>
+
 namespace obs::detail {
 namespace {
 
@@ -15,58 +17,93 @@ constexpr std::uint32_t kChunkWords = ThreadCells::kChunkWords;
 // Never destroyed: threads may update metrics during static destruction.
 struct CellBlocks {
   std::mutex mutex;
+  pthread_key_t exit_key{};
+  bool exit_key_valid = true;
   std::vector<ThreadCells*> all;
   std::vector<ThreadCells*> idle;  // their threads have exited
   std::uint32_t next_id = 0;
   std::map<std::uint32_t, std::vector<std::uint32_t>> free_ids;  // by word count
 };
 
+// A block with no chunks, for a thread whose own block could not be
+// allocated: its updates take the shared words of each cell instead.
+ThreadCells g_no_block{};
+
+void return_block(void* cells);
+
+CellBlocks* g_blocks = nullptr;  // set once, by blocks()
+void lock_blocks() { g_blocks->mutex.lock(); }
+void unlock_blocks() { g_blocks->mutex.unlock(); }
+
 CellBlocks& blocks() {
-  static auto* b = new CellBlocks();
+  static auto* b = [] {
+    g_blocks = new CellBlocks();
+    // fork() while another thread holds the mutex (a scrape reading the
+    // words, a new thread taking a block) would leave it locked forever in
+    // the child: it is held across the fork.
+    ::pthread_atfork(&lock_blocks, &unlock_blocks, &unlock_blocks);
+    if (::pthread_key_create(&g_blocks->exit_key, &return_block) != 0) g_blocks->exit_key_valid = false;
+    return g_blocks;
+  }();
   return *b;
 }
 
-// Hands the thread's block to the next thread when this one exits. A metric
-// updated later in this thread's exit (from another thread_local's
-// destructor) still lands in the block; only if a new thread has adopted it
-// meanwhile can such a late update be lost (never corrupt: both use atomics).
-struct ThreadBlockLease {
-  ThreadCells* cells;
-  ThreadBlockLease() {
-    CellBlocks& b = blocks();
-    std::lock_guard lock(b.mutex);
-    if (!b.idle.empty()) {
-      cells = b.idle.back();
-      b.idle.pop_back();
-    } else {
-      cells = new ThreadCells{};
+// Takes a block for the calling thread: an idle one, or a new one.
+ThreadCells* take_block() noexcept {
+  CellBlocks& b = blocks();
+  std::lock_guard lock(b.mutex);
+  ThreadCells* cells = nullptr;
+  if (!b.idle.empty()) {
+    cells = b.idle.back();
+    b.idle.pop_back();
+  } else {
+    cells = new (std::nothrow) ThreadCells{};
+    if (!cells) return &g_no_block;
+    try {
       b.all.push_back(cells);
+    } catch (...) {
+      delete cells;
+      return &g_no_block;
     }
   }
-  ~ThreadBlockLease() {
-    CellBlocks& b = blocks();
-    std::lock_guard lock(b.mutex);
-    b.idle.push_back(cells);
+  // Given back when the thread exits, by a pthread key's destructor: glibc
+  // runs those after every C++ thread_local destructor, so no late update
+  // of this thread (from such a destructor) can land in a block another
+  // thread has taken. The main thread's block is never given back (exit()
+  // runs no key destructors), which is right: static destructors may
+  // still update metrics from it.
+  if (b.exit_key_valid) ::pthread_setspecific(b.exit_key, cells);
+  return cells;
+}
+
+void return_block(void* cells) {
+  CellBlocks& b = blocks();
+  std::lock_guard lock(b.mutex);
+  try {
+    b.idle.push_back(static_cast<ThreadCells*>(cells));
+  } catch (...) {
+    // Out of memory: the block stays out of circulation.
   }
-  ThreadBlockLease(const ThreadBlockLease&) = delete;
-  ThreadBlockLease& operator=(const ThreadBlockLease&) = delete;
-};
+}
 
 }  // namespace
 
 ThreadCells* this_thread_cells() {
-  static thread_local const ThreadBlockLease lease;
-  return lease.cells;
+  static thread_local ThreadCells* const cells = take_block();
+  return cells;
 }
 
 CellWord* allocate_thread_chunk(std::uint32_t id) {
   const std::uint32_t chunk = id / kChunkWords;
   if (id >= kSharedCells) return nullptr;
   ThreadCells* cells = this_thread_cells();
+  if (cells == &g_no_block) return nullptr;
   CellWord* words = cells->chunks[chunk].load(std::memory_order_relaxed);
   if (!words) {
-    // Aligned so a chunk never shares a cache line with another thread's data.
-    words = new (std::align_val_t(64)) CellWord[kChunkWords]();
+    // Aligned so a chunk never shares a cache line with another thread's
+    // data; on failure the update takes the cell's shared words.
+    words = new (std::align_val_t(64), std::nothrow) CellWord[kChunkWords]();
+    if (!words) return nullptr;
     // Release: a reader that sees the pointer sees the zeroed words.
     cells->chunks[chunk].store(words, std::memory_order_release);
   }

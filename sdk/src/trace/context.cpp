@@ -68,6 +68,8 @@ ThreadTrace* thread_trace() noexcept {
   return slot.state == ThreadTraceSlot::Destroyed ? nullptr : construct(slot);
 }
 
+const SpanContext* thread_span_context_address() noexcept { return &live(t_slot)->context.span; }
+
 ThreadTrace& thread_trace_unchecked() noexcept {
   ThreadTraceSlot& slot = t_slot;
   return slot.state == ThreadTraceSlot::Empty ? *construct(slot) : *live(slot);

@@ -34,8 +34,13 @@ struct ThreadTrace {
 // then leaves the thread's state alone). Defined in context.cpp with
 // internal linkage, so the library reaches it with one TLS lookup per call.
 ThreadTrace* thread_trace() noexcept;
-// The state without the check, for an address that must be stable.
+// The state without the check (constructed on first use).
 ThreadTrace& thread_trace_unchecked() noexcept;
+// Where this thread's current span context is or will be, without
+// constructing anything: fixed for the thread's life, all zero (not
+// sampled) until the state exists. For the metric cells, whose per-thread
+// setup must not start the trace state's (which increments counters).
+const SpanContext* thread_span_context_address() noexcept;
 
 // Called on each thread right after its state is created (its first log
 // call or span): the SDK sets it at init to prepare per-thread work that

@@ -6,6 +6,6 @@
 
 namespace obs::detail {
 
-const SpanContext* this_thread_span_context() { return &internal::current().span; }
+const SpanContext* this_thread_span_context() { return internal::thread_span_context_address(); }
 
 }  // namespace obs::detail

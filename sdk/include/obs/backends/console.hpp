@@ -22,6 +22,7 @@ class OBS_API ConsoleLogBackend : public LogBackend {
  private:
   LogFormat format_;
   std::shared_ptr<spdlog::logger> logger_;
+  std::string line_;  // one record, reused
   std::string text_;  // the lines of one chunk, reused
 };
 

@@ -274,10 +274,10 @@ class HistogramCell {
     if (CellWord* w = allocate_thread_chunk(id_)) {
       add_owned(w[1 + i], std::uint64_t{1});
       add_owned(w[0], v);
-    } else {
+    } else if (shared_) {
       shared_[1 + i].fetch_add(1, std::memory_order_relaxed);
       atomic_add_bits(shared_[0], v);
-    }
+    }  // else: out of memory for this thread's words; the observation is lost
   }
 
   [[gnu::noinline, gnu::cold]] void record_exemplar(std::size_t i, double v, const SpanContext& span) {
