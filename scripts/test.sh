@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs what is missing (Debian packages), builds everything and runs
 # every test: the fuzzers briefly, then unit, custom-backend, consumer
-# builds and the integration tests against real Prometheus and PostgreSQL.
+# builds and the integration tests against real Prometheus and PostgreSQL,
+# then the C++ tests again under AddressSanitizer + UBSan (the asan preset
+# of CMakePresets.json, in build-asan/).
 #
 #   scripts/test.sh [ctest arguments...]     e.g. scripts/test.sh -L integration
 #
 # Environment: OBS_BUILD_DIR (default build), CMAKE_BUILD_TYPE (default
-# RelWithDebInfo), CMAKE_BUILD_PARALLEL_LEVEL (default: all cores).
+# RelWithDebInfo), CMAKE_BUILD_PARALLEL_LEVEL (default: all cores),
+# OBS_SANITIZERS (default asan; "none" skips the sanitizer run, which is
+# also skipped when ctest arguments narrow the run).
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -31,3 +35,14 @@ fi
 
 cd "$build"
 ctest --output-on-failure -j"$jobs" "$@"
+
+# The same C++ tests built with AddressSanitizer and UBSan: any report fails
+# the run (halt_on_error, leak detection on; see the asan test preset).
+if [ $# -eq 0 ] && [ "${OBS_SANITIZERS:-asan}" != none ]; then
+  cd "$repo"
+  for preset in ${OBS_SANITIZERS:-asan}; do
+    cmake --preset "$preset" >/dev/null
+    cmake --build --preset "$preset" -j"$jobs"
+    ctest --preset "$preset" -j"$jobs"
+  done
+fi
