@@ -6,7 +6,12 @@
 #include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -508,6 +513,62 @@ TEST(OtlpExport, StuckTlsHandshakeDoesNotHoldUpShutdown) {
     EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms + 250ms);
   }
   ::close(fd);
+}
+
+// A collector whose name never resolves: its DNS server receives the
+// query and never answers. The child process sees a resolv.conf naming
+// that server (bind-mounted in a mount namespace of its own, which needs
+// root, as in CI); its exporter thread is stuck in getaddrinfo, and
+// shutdown must still return by its deadline.
+TEST(OtlpExport, ANameLookupThatNeverAnswersDoesNotHoldUpShutdown) {
+  const int dns = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(dns, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(53);
+  addr.sin_addr.s_addr = inet_addr("127.0.0.77");
+  if (::bind(dns, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(dns);
+    GTEST_SKIP() << "needs root, to serve DNS on 127.0.0.77:53";
+  }
+  const auto resolv = std::filesystem::temp_directory_path() / ("obs_dns_test_" + std::to_string(::getpid()));
+  std::ofstream(resolv) << "nameserver 127.0.0.77\noptions timeout:30 attempts:2\n";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount(resolv.c_str(), "/etc/resolv.conf", nullptr, MS_BIND, nullptr) != 0)
+      ::_exit(77);
+    Errors errors;
+    auto config = quiet(errors);
+    config.otlp_traces = fast("http://collector.obs-dns-test.example:4318/v1/traces");
+    auto sdk = obs::init(config);
+    emit_spans(1, "unresolved-");
+    sdk.flush(200ms);
+    sdk.shutdown(300ms);
+    ::_exit(0);
+  }
+  // The lookup reached the server (so the exporter is waiting on it) ...
+  pollfd query{dns, POLLIN, 0};
+  const bool asked = ::poll(&query, 1, 30000) == 1;
+  // ... and the child exits long before the resolver would give up (60 s).
+  int status = 0;
+  pid_t exited = 0;
+  for (int i = 0; i < 300 && exited == 0; ++i) {
+    exited = ::waitpid(child, &status, WNOHANG);
+    if (exited == 0) ::poll(nullptr, 0, 100);
+  }
+  if (exited == 0) {
+    ::kill(child, SIGKILL);
+    ::waitpid(child, &status, 0);
+  }
+  ::close(dns);
+  std::filesystem::remove(resolv);
+  if (exited == child && WIFEXITED(status) && WEXITSTATUS(status) == 77)
+    GTEST_SKIP() << "cannot make a mount namespace here (unshare/mount refused)";
+  EXPECT_TRUE(asked) << "no DNS query arrived";
+  ASSERT_EQ(exited, child) << "shutdown did not return while the name lookup was unanswered";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 TEST(OtlpExport, MalformedEndpointIsReportedAndTheRestKeepsWorking) {

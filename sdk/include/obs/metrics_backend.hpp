@@ -27,9 +27,9 @@ class MetricsBackend {
   // Push backends: the interval at which write() should be called. Zero
   // (the default) means the backend pulls and write() is never called.
   virtual std::chrono::milliseconds export_interval() const { return std::chrono::milliseconds(0); }
-  // Called on the SDK's metrics thread, or on the thread calling
-  // Sdk::flush/shutdown; never on two threads at once. May throw (caught
-  // and reported).
+  // All called on the SDK's metrics thread (Sdk::flush/shutdown ask it
+  // and wait, until their deadline), so never two at once. May throw
+  // (caught and reported).
   virtual void write(const MetricsSnapshot& snapshot) { (void)snapshot; }
   virtual void flush() {}
   virtual void shutdown() {}

@@ -6,6 +6,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/fork_locks.hpp"
+
 namespace obs::internal {
 namespace {
 
@@ -56,6 +58,9 @@ void reset_error_reporting(std::function<void(std::string_view)> handler) {
   d.handler = std::move(handler);
   d.seen.clear();
 }
+
+void lock_diagnostics_for_fork() { diagnostics().mutex.lock(); }
+void unlock_diagnostics_after_fork() { diagnostics().mutex.unlock(); }
 
 void report_error(std::string_view key, std::string_view message) {
   auto& d = diagnostics();

@@ -7,6 +7,7 @@
 //   kSignal ("logs"), kWhat ("log"), release_large_buffers(Record&).
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -63,11 +64,20 @@ class ExportPipeline {
   void start();
   // Returns once every record pushed before the call has been handed to the
   // backends and their flush() has returned; false if the deadline came first.
-  bool flush(std::chrono::steady_clock::time_point deadline);
+  bool flush(std::chrono::steady_clock::time_point deadline) { return wait_flushed(request_flush(deadline), deadline); }
   // Delivers what was pushed before the call, stops the thread and shuts
   // the backends down. If the thread is still stuck in a backend at the
   // deadline it is left to finish alone (and keeps the queue until then).
-  bool shutdown(std::chrono::steady_clock::time_point deadline);
+  bool shutdown(std::chrono::steady_clock::time_point deadline) {
+    request_stop(deadline);
+    return wait_stopped(deadline);
+  }
+  // The two halves of each, so that Sdk can ask every pipeline first and
+  // then wait: one stuck backend does not eat the others' deadline.
+  std::uint64_t request_flush(std::chrono::steady_clock::time_point deadline);
+  bool wait_flushed(std::uint64_t generation, std::chrono::steady_clock::time_point deadline);
+  void request_stop(std::chrono::steady_clock::time_point deadline);
+  bool wait_stopped(std::chrono::steady_clock::time_point deadline);
 
  private:
   struct BackendSlot {
@@ -274,24 +284,35 @@ bool ExportPipeline<Traits>::State::flush_backends(std::chrono::steady_clock::ti
 }
 
 template <class Traits>
-bool ExportPipeline<Traits>::flush(std::chrono::steady_clock::time_point deadline) {
-  if (!thread_.joinable()) return true;
+std::uint64_t ExportPipeline<Traits>::request_flush(std::chrono::steady_clock::time_point deadline) {
+  if (!thread_.joinable()) return 0;
   state_->flush_deadline = export_pipeline_detail::to_ticks(deadline);
   export_pipeline_detail::raise_to(state_->flush_target, state_->queue->claimed());
   const std::uint64_t generation = ++state_->flush_requests;
   state_->queue->wake_consumer();
+  return generation;
+}
+
+template <class Traits>
+bool ExportPipeline<Traits>::wait_flushed(std::uint64_t generation, std::chrono::steady_clock::time_point deadline) {
+  if (generation == 0) return true;  // not running: nothing to flush
   std::unique_lock lock(state_->mutex);
   state_->progress.wait_until(lock, deadline, [&] { return state_->flushed >= generation || state_->exited; });
   return state_->flushed >= generation && state_->flush_complete;
 }
 
 template <class Traits>
-bool ExportPipeline<Traits>::shutdown(std::chrono::steady_clock::time_point deadline) {
-  if (!thread_.joinable()) return true;
+void ExportPipeline<Traits>::request_stop(std::chrono::steady_clock::time_point deadline) {
+  if (!thread_.joinable() || state_->stop.load()) return;
   state_->stop_deadline = export_pipeline_detail::to_ticks(deadline);
   export_pipeline_detail::raise_to(state_->stop_target, state_->queue->claimed());
   state_->stop = true;
   state_->queue->wake_consumer();
+}
+
+template <class Traits>
+bool ExportPipeline<Traits>::wait_stopped(std::chrono::steady_clock::time_point deadline) {
+  if (!thread_.joinable()) return true;
   bool exited;
   {
     std::unique_lock lock(state_->mutex);

@@ -28,6 +28,9 @@ class QueueChannel {
   // Routes producers to `queue` (nullptr: they count their records as dropped).
   void route(Queue* queue) { active_.store(queue, std::memory_order_release); }
   Queue* active() const { return active_.load(std::memory_order_acquire); }
+  // Held across fork() (see Sdk's fork handlers).
+  void lock_for_fork() { mutex_.lock(); }
+  void unlock_after_fork() { mutex_.unlock(); }
 
  private:
   std::atomic<Queue*> active_{nullptr};

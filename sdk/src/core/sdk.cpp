@@ -2,19 +2,23 @@
 // to the handle's lifetime.
 #include "obs/sdk.hpp"
 
+#include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "core/call_deadline.hpp"
 #include "core/counts_own_deliveries.hpp"
 #include "core/diagnostics.hpp"
+#include "core/fork_locks.hpp"
 #include "core/self_metrics.hpp"
 #include "http/admin_server.hpp"
 #include "log/log_channel.hpp"
@@ -42,62 +46,78 @@ std::string host_name() {
   return buf;
 }
 
-// Makes every call into the metrics backends: write() to push backends at
-// their interval on its own thread, and flush()/shutdown() on the caller's.
-// One mutex serializes them, so a backend never sees two calls at once.
+// Makes every call into the metrics backends, all on its own thread:
+// write() to push backends at their interval, and the flush()/shutdown()
+// that Sdk::flush/shutdown ask for. The caller only waits, until its
+// deadline: a backend stuck in a call holds up this thread, never the
+// application's (at shutdown the thread is then left to finish alone).
 class MetricsExporter {
  public:
   MetricsExporter(std::vector<std::shared_ptr<MetricsBackend>> backends, MetricsProducer producer)
-      : producer_(std::move(producer)) {
+      : state_(std::make_shared<State>()) {
+    state_->producer = std::move(producer);
     const auto& counters = internal::exporter_counters();
     for (auto& b : backends) {
       const std::string name(b->name());
       const bool counts_itself = dynamic_cast<const internal::CountsOwnDeliveries*>(b.get()) != nullptr;
-      backends_.push_back({std::move(b), counters.exported.labels("metrics", name),
-                           counters.failed.labels("metrics", name), counts_itself});
+      state_->backends.push_back({std::move(b), counters.exported.labels("metrics", name),
+                                  counters.failed.labels("metrics", name), counts_itself});
     }
   }
-  ~MetricsExporter() { stop(); }
+  ~MetricsExporter() {
+    request_stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    wait_stopped(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  }
 
   void start() {
-    bool any = false;
-    for (auto& b : backends_) any = any || is_push(b);
-    if (!any) return;
-    thread_ = std::thread([this] {
+    thread_ = std::thread([state = state_] {
       try {
-        run();
+        state->run();
       } catch (...) {
         internal::report_error("metrics-exporter",
                                "metrics export thread stopped: " + internal::describe(std::current_exception()));
       }
+      std::lock_guard lock(state->mutex);
+      state->exited = true;
+      state->progress.notify_all();
     });
   }
-  void stop() {
+  // A fresh snapshot to every push backend, then flush() on all of them;
+  // wait_flushed is false if that did not complete by the deadline.
+  std::uint64_t request_flush(internal::SteadyTime deadline) {
+    std::lock_guard lock(state_->mutex);
+    state_->flush_deadline = deadline;
+    state_->wake.notify_all();
+    return ++state_->flush_requests;
+  }
+  bool wait_flushed(std::uint64_t generation, internal::SteadyTime deadline) {
+    std::unique_lock lock(state_->mutex);
+    state_->progress.wait_until(lock, deadline, [&] { return state_->flushed >= generation || state_->exited; });
+    return state_->flushed >= generation && state_->flush_complete;
+  }
+  // Last push, then flush() and shutdown() on every backend.
+  void request_stop(internal::SteadyTime deadline) {
+    std::lock_guard lock(state_->mutex);
+    if (state_->stop) return;
+    state_->stop = true;
+    state_->stop_deadline = deadline;
+    state_->wake.notify_all();
+  }
+  bool wait_stopped(internal::SteadyTime deadline) {
+    if (!thread_.joinable()) return true;
+    bool exited;
     {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
+      std::unique_lock lock(state_->mutex);
+      exited = state_->progress.wait_until(lock, deadline, [&] { return state_->exited; });
     }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-  // A fresh snapshot to every push backend, then flush() on all of them.
-  // False if a backend could not deliver everything by the deadline.
-  bool flush_all(internal::SteadyTime deadline) {
-    std::lock_guard calls(calls_mutex_);
-    const internal::CallDeadlineScope within(deadline);
-    push_all();
-    for (auto& b : backends_) guarded(b, "flush", [&] { b.backend->flush(); });
-    return !within.incomplete();
-  }
-  // After stop(): last push, then flush() and shutdown() on every backend.
-  void shutdown_all(internal::SteadyTime deadline) {
-    std::lock_guard calls(calls_mutex_);
-    const internal::CallDeadlineScope within(deadline);
-    push_all();
-    for (auto& b : backends_) {
-      guarded(b, "flush", [&] { b.backend->flush(); });
-      guarded(b, "shut down", [&] { b.backend->shutdown(); });
+    if (exited) {
+      thread_.join();
+    } else {
+      internal::report_error("metrics-shutdown",
+                             "metrics export did not stop within the shutdown deadline; a metrics backend is stuck");
+      thread_.detach();  // it owns its state and finishes alone
     }
+    return exited;
   }
 
  private:
@@ -107,74 +127,102 @@ class MetricsExporter {
     Counter failed;
     bool counts_itself;  // see CountsOwnDeliveries
   };
-  static bool is_push(const Slot& b) { return b.backend->export_interval().count() > 0; }
+  struct State {
+    std::vector<Slot> backends;
+    MetricsProducer producer;
+    std::mutex mutex;  // guards the requests and answers below
+    std::condition_variable wake;
+    std::condition_variable progress;
+    std::uint64_t flush_requests = 0;
+    std::uint64_t flushed = 0;
+    bool flush_complete = true;
+    internal::SteadyTime flush_deadline{};
+    bool stop = false;
+    internal::SteadyTime stop_deadline{};
+    bool exited = false;
 
-  template <class F>
-  static bool guarded(const Slot& b, const char* what, F&& call) {
-    try {
-      call();
-      return true;
-    } catch (...) {
-      const std::string name(b.backend->name());
-      internal::report_error("metrics-" + std::string(what) + "-" + name,
-                             "metrics backend '" + name + "' failed to " + what + ": " +
-                                 internal::describe(std::current_exception()));
-      return false;
+    static bool is_push(const Slot& b) { return b.backend->export_interval().count() > 0; }
+
+    template <class F>
+    static bool guarded(const Slot& b, const char* what, F&& call) {
+      try {
+        call();
+        return true;
+      } catch (...) {
+        const std::string name(b.backend->name());
+        internal::report_error("metrics-" + std::string(what) + "-" + name,
+                               "metrics backend '" + name + "' failed to " + what + ": " +
+                                   internal::describe(std::current_exception()));
+        return false;
+      }
     }
-  }
 
-  void write(Slot& b, const MetricsSnapshot& snapshot) {
-    std::uint64_t series = 0;
-    for (const auto& f : snapshot.families) series += f.series.size();
-    if (guarded(b, "write", [&] { b.backend->write(snapshot); })) {
-      if (!b.counts_itself) b.exported.inc(series);
-    } else {
-      b.failed.inc(series);
+    void write(Slot& b, const MetricsSnapshot& snapshot) {
+      std::uint64_t series = 0;
+      for (const auto& f : snapshot.families) series += f.series.size();
+      if (guarded(b, "write", [&] { b.backend->write(snapshot); })) {
+        if (!b.counts_itself) b.exported.inc(series);
+      } else {
+        b.failed.inc(series);
+      }
     }
-  }
 
-  void push_all() {
-    std::optional<MetricsSnapshot> snapshot;
-    for (auto& b : backends_) {
-      if (!is_push(b)) continue;
-      if (!snapshot) snapshot = producer_();
-      write(b, *snapshot);
+    void push_all() {
+      std::optional<MetricsSnapshot> snapshot;
+      for (auto& b : backends) {
+        if (!is_push(b)) continue;
+        if (!snapshot) snapshot = producer();
+        write(b, *snapshot);
+      }
     }
-  }
 
-  void run() {
-    using Clock = std::chrono::steady_clock;
-    std::vector<Clock::time_point> due(backends_.size(), Clock::now());
-    for (std::size_t i = 0; i < backends_.size(); ++i) due[i] += backends_[i].backend->export_interval();
-    std::unique_lock lock(mutex_);
-    while (!stop_) {
-      auto next = Clock::time_point::max();
-      for (std::size_t i = 0; i < backends_.size(); ++i)
-        if (is_push(backends_[i])) next = std::min(next, due[i]);
-      wake_.wait_until(lock, next, [&] { return stop_; });
-      if (stop_) break;
-      lock.unlock();
-      {
-        std::lock_guard calls(calls_mutex_);
+    void run() {
+      using Clock = std::chrono::steady_clock;
+      std::vector<Clock::time_point> due(backends.size(), Clock::now());
+      for (std::size_t i = 0; i < backends.size(); ++i) due[i] += backends[i].backend->export_interval();
+      std::unique_lock lock(mutex);
+      for (;;) {
+        auto next = Clock::time_point::max();
+        for (std::size_t i = 0; i < backends.size(); ++i)
+          if (is_push(backends[i])) next = std::min(next, due[i]);
+        wake.wait_until(lock, next, [&] { return stop || flush_requests > flushed || Clock::now() >= next; });
+        if (stop) break;
+        if (flush_requests > flushed) {
+          const std::uint64_t generation = flush_requests;
+          const auto deadline = flush_deadline;
+          lock.unlock();
+          const internal::CallDeadlineScope within(deadline);
+          push_all();
+          for (auto& b : backends) guarded(b, "flush", [&] { b.backend->flush(); });
+          lock.lock();
+          flushed = generation;
+          flush_complete = !within.incomplete();
+          progress.notify_all();
+          continue;
+        }
+        lock.unlock();
         const auto now = Clock::now();
         std::optional<MetricsSnapshot> snapshot;
-        for (std::size_t i = 0; i < backends_.size(); ++i) {
-          if (!is_push(backends_[i]) || due[i] > now) continue;
-          if (!snapshot) snapshot = producer_();
-          write(backends_[i], *snapshot);
-          due[i] = now + backends_[i].backend->export_interval();
+        for (std::size_t i = 0; i < backends.size(); ++i) {
+          if (!is_push(backends[i]) || due[i] > now) continue;
+          if (!snapshot) snapshot = producer();
+          write(backends[i], *snapshot);
+          due[i] = now + backends[i].backend->export_interval();
         }
+        lock.lock();
       }
-      lock.lock();
+      const auto deadline = stop_deadline;
+      lock.unlock();
+      const internal::CallDeadlineScope within(deadline);
+      push_all();
+      for (auto& b : backends) {
+        guarded(b, "flush", [&] { b.backend->flush(); });
+        guarded(b, "shut down", [&] { b.backend->shutdown(); });
+      }
     }
-  }
+  };
 
-  std::vector<Slot> backends_;
-  MetricsProducer producer_;
-  std::mutex calls_mutex_;  // serializes every call into the backends
-  std::mutex mutex_;        // guards stop_
-  std::condition_variable wake_;
-  bool stop_ = false;
+  std::shared_ptr<State> state_;
   std::thread thread_;
 };
 
@@ -189,15 +237,16 @@ struct Sdk::State {
   std::unique_ptr<internal::LogPipeline> log_pipeline;
   std::unique_ptr<internal::SpanPipeline> span_pipeline;
   std::unique_ptr<MetricsExporter> metrics;
+  std::shared_ptr<PrometheusBackend> prometheus;  // what the admin server renders
   std::unique_ptr<internal::AdminServer> admin;
   internal::HealthJsonSource health_source;
-  std::mutex shutdown_mutex;
   bool owns_global = false;
   bool stopped = false;
 
   void error(std::string message) {
     internal::report_error("init:" + message.substr(0, 60), message);
-    errors.push_back(std::move(message));
+    // A forked child rebuilds its pipelines and meets the same problems.
+    if (std::find(errors.begin(), errors.end(), message) == errors.end()) errors.push_back(std::move(message));
   }
   // Builds a built-in backend; one that cannot start (bad endpoint,
   // unreadable certificate) is reported and left out, the rest go on.
@@ -209,7 +258,52 @@ struct Sdk::State {
       error(std::string(what) + " export is off: " + internal::describe(std::current_exception()));
     }
   }
+  // The log, span and metrics pipelines with their backends, from config.
+  // In a forked child the admin server is not among them (the parent
+  // keeps its port), so neither is the Prometheus backend it serves.
+  void start_pipelines(bool in_forked_child);
+  // After fork(), in the child: the parent's threads do not exist here,
+  // so their objects are abandoned as they are (never destroyed, never
+  // called) with whatever they had buffered, and new ones are started.
+  void restart_in_forked_child();
 };
+
+namespace {
+
+// Serializes init, flush, shutdown and fork() of the running Sdk. Timed:
+// a flush or shutdown waiting behind another still returns by its own
+// deadline.
+std::timed_mutex g_lifecycle;
+Sdk::State* g_running = nullptr;  // the Sdk that owns the global state; guarded by g_lifecycle
+
+// fork() while another thread holds one of these would leave it locked
+// forever in the child. They are taken in the order the SDK itself nests
+// them (the per-thread metric blocks, which come after the registry's,
+// hold themselves: cells.cpp); the child then restarts the pipelines.
+void lock_for_fork() {
+  g_lifecycle.lock();
+  internal::log_channel().lock_for_fork();
+  internal::span_channel().lock_for_fork();
+  internal::lock_metrics_registry_for_fork();
+  internal::lock_diagnostics_for_fork();
+}
+void unlock_after_fork_in_parent() {
+  internal::unlock_diagnostics_after_fork();
+  internal::unlock_metrics_registry_after_fork();
+  internal::span_channel().unlock_after_fork();
+  internal::log_channel().unlock_after_fork();
+  g_lifecycle.unlock();
+}
+void unlock_after_fork_in_child() {
+  internal::unlock_diagnostics_after_fork();
+  internal::unlock_metrics_registry_after_fork();
+  internal::span_channel().unlock_after_fork();
+  internal::log_channel().unlock_after_fork();
+  if (g_running && !g_running->stopped) g_running->restart_in_forked_child();
+  g_lifecycle.unlock();
+}
+
+}  // namespace
 
 Sdk::Sdk() : state_(std::make_shared<State>()) { state_->stopped = true; }
 Sdk::Sdk(std::shared_ptr<State> state) : state_(std::move(state)) {}
@@ -238,46 +332,176 @@ const Resource& Sdk::resource() const {
 }
 
 bool Sdk::flush(std::chrono::milliseconds timeout) {
-  if (!state_) return true;
-  std::lock_guard lock(state_->shutdown_mutex);
-  if (state_->stopped) return true;
+  if (!state_ || state_->stopped) return true;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  // Spans first: a span's end may be what a log record was waiting on.
-  bool ok = state_->span_pipeline ? state_->span_pipeline->flush(deadline) : true;
-  ok = (state_->log_pipeline ? state_->log_pipeline->flush(deadline) : true) && ok;
-  if (state_->metrics) ok = state_->metrics->flush_all(deadline) && ok;
+  std::unique_lock lock(g_lifecycle, std::defer_lock);
+  if (!lock.try_lock_until(deadline)) return false;  // another flush, shutdown or fork() took the time
+  State& s = *state_;
+  if (s.stopped) return true;
+  // Every pipeline is asked first and then waited on, so that a stuck
+  // backend of one signal does not use up the others' deadline.
+  const auto spans = s.span_pipeline ? s.span_pipeline->request_flush(deadline) : 0;
+  const auto logs = s.log_pipeline ? s.log_pipeline->request_flush(deadline) : 0;
+  const auto metrics = s.metrics ? s.metrics->request_flush(deadline) : 0;
+  bool ok = s.span_pipeline ? s.span_pipeline->wait_flushed(spans, deadline) : true;
+  ok = (s.log_pipeline ? s.log_pipeline->wait_flushed(logs, deadline) : true) && ok;
+  ok = (s.metrics ? s.metrics->wait_flushed(metrics, deadline) : true) && ok;
   return ok && std::chrono::steady_clock::now() <= deadline;
 }
 
 void Sdk::shutdown(std::chrono::milliseconds timeout) {
-  if (!state_) return;
-  std::lock_guard lock(state_->shutdown_mutex);
+  if (!state_ || state_->stopped) return;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock lock(g_lifecycle, std::defer_lock);
+  // Another thread shutting this Sdk down (or flushing it) at the same
+  // time: this call waits for it until its own deadline, no longer.
+  if (!lock.try_lock_until(deadline)) return;
   State& s = *state_;
   if (s.stopped) return;
   s.stopped = true;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  // Telemetry first, so the deadline goes to delivering it; the admin
-  // server last (stopping it waits for idle keep-alive connections).
   internal::route_logs(nullptr);
   internal::span_channel().route(nullptr);
-  if (s.span_pipeline) s.span_pipeline->shutdown(deadline);
-  if (s.log_pipeline) s.log_pipeline->shutdown(deadline);
-  if (s.metrics) {
-    s.metrics->stop();
-    s.metrics->shutdown_all(deadline);
+  // Everything is asked to stop first, then waited on with the one
+  // deadline; whatever is still stuck in a backend (or, for the admin
+  // server, serving a slow client) at the deadline is left to finish on
+  // its own thread, which owns what it uses.
+  if (s.span_pipeline) s.span_pipeline->request_stop(deadline);
+  if (s.log_pipeline) s.log_pipeline->request_stop(deadline);
+  if (s.metrics) s.metrics->request_stop(deadline);
+  if (s.admin) s.admin->request_stop();
+  if (s.span_pipeline) s.span_pipeline->wait_stopped(deadline);
+  if (s.log_pipeline) s.log_pipeline->wait_stopped(deadline);
+  if (s.metrics) s.metrics->wait_stopped(deadline);
+  if (s.admin && !s.admin->wait_stopped(deadline)) {
+    internal::report_error("admin-shutdown",
+                           "admin server did not stop within the shutdown deadline; a client is still connected");
+    (void)s.admin.release();  // its thread still uses it: left alive rather than destroyed under it
   }
-  if (s.admin) s.admin->stop();
   if (s.health_source) internal::remove_health_json_source(s.health_source);
   if (s.owns_global) {
+    g_running = nullptr;
     internal::reset_error_reporting(nullptr);  // the handler may capture objects that die with the app
     internal::set_sampler(Config::Sampler::ParentBasedAlwaysOn, 1.0);  // as before any init
     g_active.store(false);
   }
 }
 
-Sdk init(Config config) {
+void Sdk::State::start_pipelines(bool in_forked_child) {
+  const Config& config = this->config;
+  State& s = *this;
+  // Logs
+  std::vector<std::shared_ptr<LogBackend>> log_backends;
+  if (config.console_logs) log_backends.push_back(std::make_shared<ConsoleLogBackend>(config.log_format));
+  for (auto& b : config.log_backends)
+    if (b) log_backends.push_back(b);
+  if (config.otlp_logs) s.add_builtin("OTLP logs", log_backends, [&] { return make_otlp_log_backend(*config.otlp_logs); });
+  if (config.otlp_file_logs)
+    s.add_builtin("OTLP file logs", log_backends, [&] { return make_otlp_file_log_backend(*config.otlp_file_logs); });
+  // Datadog's HTTP intakes need the API key; DogStatsD does not. One
+  // message for a missing key, whatever it turns off.
+  const auto* dd = config.datadog ? &*config.datadog : nullptr;
+  const bool dd_key = dd && !dd->api_key.empty();
+  if (dd && !dd_key && (dd->logs || dd->metrics == DatadogMetrics::Api))
+    s.error(std::string("Datadog is enabled but no API key is set (DD_API_KEY or DATADOG_API_KEY): Datadog ") +
+            (dd->logs && dd->metrics == DatadogMetrics::Api ? "logs and metrics are"
+             : dd->logs                                     ? "logs are"
+                                                            : "metrics are") +
+            " not sent; everything else works as usual");
+  if (dd && dd_key && dd->logs)
+    s.add_builtin("Datadog logs", log_backends, [&] { return make_datadog_log_backend(*dd); });
+  log::set_level(config.log_level);
+  if (!log_backends.empty()) {
+    s.log_queue = internal::log_queue(config.log_queue_capacity);
+    s.log_pipeline = std::make_unique<internal::LogPipeline>(s.log_queue, s.resource, std::move(log_backends),
+                                                             config.log_batch_size);
+    s.log_pipeline->start();
+    internal::route_logs(s.log_queue.get());
+  }
+
+  // Spans
+  internal::set_sampler(config.traces_sampler, config.traces_sampler_ratio);
+  std::vector<std::shared_ptr<SpanBackend>> span_backends;
+  if (config.console_spans) span_backends.push_back(std::make_shared<ConsoleSpanBackend>(config.log_format));
+  for (auto& b : config.span_backends)
+    if (b) span_backends.push_back(b);
+  if (config.otlp_traces)
+    s.add_builtin("OTLP traces", span_backends, [&] { return make_otlp_span_backend(*config.otlp_traces); });
+  if (config.otlp_file_traces)
+    s.add_builtin("OTLP file traces", span_backends,
+                  [&] { return make_otlp_file_span_backend(*config.otlp_file_traces); });
+  if (!span_backends.empty()) {
+    auto queue = internal::span_channel().acquire(config.span_queue_capacity);
+    s.span_pipeline = std::make_unique<internal::SpanPipeline>(queue, s.resource, std::move(span_backends),
+                                                               config.span_batch_size);
+    s.span_pipeline->start();
+    internal::span_channel().route(queue.get());
+  }
+
+  // Metrics
+  std::vector<std::shared_ptr<MetricsBackend>> candidates;
+  if (config.prometheus && !in_forked_child) {
+    s.prometheus = std::make_shared<PrometheusBackend>();
+    candidates.push_back(s.prometheus);
+  }
+  for (auto& b : config.metrics_backends)
+    if (b) candidates.push_back(b);
+  const auto interval = std::max(config.metric_export_interval, std::chrono::milliseconds(1));
+  if (config.otlp_metrics)
+    s.add_builtin("OTLP metrics", candidates,
+                  [&] { return make_otlp_metrics_backend(*config.otlp_metrics, interval); });
+  if (config.otlp_file_metrics)
+    s.add_builtin("OTLP file metrics", candidates,
+                  [&] { return make_otlp_file_metrics_backend(*config.otlp_file_metrics, interval); });
+  if (dd && dd_key && dd->metrics == DatadogMetrics::Api)
+    s.add_builtin("Datadog metrics", candidates, [&] { return make_datadog_metrics_backend(*dd, interval); });
+  if (dd && dd->metrics == DatadogMetrics::DogStatsd)
+    s.add_builtin("DogStatsD metrics", candidates, [&] { return make_dogstatsd_metrics_backend(*dd, interval); });
+  MetricsProducer producer = [] { return MetricsRegistry::global().snapshot(); };
+  std::vector<std::shared_ptr<MetricsBackend>> metrics_backends;
+  for (auto& b : candidates) {
+    try {
+      b->attach(s.resource, producer);
+      metrics_backends.push_back(b);
+    } catch (...) {
+      // Not started, so never called again: a half-started backend is the host's problem otherwise.
+      s.error("metrics backend '" + std::string(b->name()) + "' failed to start and is not used: " +
+              internal::describe(std::current_exception()));
+    }
+  }
+  s.metrics = std::make_unique<MetricsExporter>(std::move(metrics_backends), producer);
+  s.metrics->start();
+}
+
+void Sdk::State::restart_in_forked_child() {
+  // Leaked on purpose: destroying them would join threads that do not
+  // exist, and their queues hold the parent's records, which the parent
+  // delivers; the child must not deliver them again.
+  (void)log_pipeline.release();
+  (void)span_pipeline.release();
+  (void)metrics.release();
+  log_queue.reset();
+  // The parent keeps serving the admin port. The child closes its copy
+  // of the listening socket (so the port is free once the parent lets it
+  // go) and does not touch the server object again.
+  if (admin) {
+    admin->abandon_in_forked_child();
+    (void)admin.release();
+  }
+  prometheus.reset();
+  resource.pid = static_cast<long>(::getpid());
+  try {
+    start_pipelines(/*in_forked_child=*/true);
+  } catch (...) {
+    error("obs could not restart its pipelines after fork(): " + internal::describe(std::current_exception()));
+  }
+}
+
+Sdk init(Config given) {
   auto state = std::make_shared<Sdk::State>();
   Sdk::State& s = *state;
+  // Kept whole: a forked child rebuilds its pipelines from it.
+  s.config = std::move(given);
+  const Config& config = s.config;
   s.resource.service =
       config.service_name.empty() ? std::string("unknown_service:") + program_invocation_short_name : config.service_name;
   s.resource.environment = config.environment;
@@ -289,9 +513,9 @@ Sdk init(Config config) {
   if (config.disabled) {
     s.stopped = true;
     for (const auto& e : config.errors) s.error(e);
-    s.config = std::move(config);
     return Sdk(state);
   }
+  std::lock_guard lifecycle(g_lifecycle);
   if (g_active.exchange(true)) {
     s.error("obs::init called while another obs::Sdk is running; shut that one down first. Nothing was started.");
     s.stopped = true;
@@ -317,88 +541,8 @@ Sdk init(Config config) {
     internal::span_drop_counters();
     internal::set_thread_trace_hook(&internal::prepare_drop_counters_for_this_thread);
 
-    // Logs
-    std::vector<std::shared_ptr<LogBackend>> log_backends;
-    if (config.console_logs) log_backends.push_back(std::make_shared<ConsoleLogBackend>(config.log_format));
-    for (auto& b : config.log_backends)
-      if (b) log_backends.push_back(b);
-    if (config.otlp_logs) s.add_builtin("OTLP logs", log_backends, [&] { return make_otlp_log_backend(*config.otlp_logs); });
-    if (config.otlp_file_logs)
-      s.add_builtin("OTLP file logs", log_backends, [&] { return make_otlp_file_log_backend(*config.otlp_file_logs); });
-    // Datadog's HTTP intakes need the API key; DogStatsD does not. One
-    // message for a missing key, whatever it turns off.
-    const auto* dd = config.datadog ? &*config.datadog : nullptr;
-    const bool dd_key = dd && !dd->api_key.empty();
-    if (dd && !dd_key && (dd->logs || dd->metrics == DatadogMetrics::Api))
-      s.error(std::string("Datadog is enabled but no API key is set (DD_API_KEY or DATADOG_API_KEY): Datadog ") +
-              (dd->logs && dd->metrics == DatadogMetrics::Api ? "logs and metrics are"
-               : dd->logs                                     ? "logs are"
-                                                              : "metrics are") +
-              " not sent; everything else works as usual");
-    if (dd && dd_key && dd->logs)
-      s.add_builtin("Datadog logs", log_backends, [&] { return make_datadog_log_backend(*dd); });
-    log::set_level(config.log_level);
-    if (!log_backends.empty()) {
-      s.log_queue = internal::log_queue(config.log_queue_capacity);
-      s.log_pipeline = std::make_unique<internal::LogPipeline>(s.log_queue, s.resource, std::move(log_backends),
-                                                               config.log_batch_size);
-      s.log_pipeline->start();
-      internal::route_logs(s.log_queue.get());
-    }
-
-    // Spans
-    internal::set_sampler(config.traces_sampler, config.traces_sampler_ratio);
-    std::vector<std::shared_ptr<SpanBackend>> span_backends;
-    if (config.console_spans) span_backends.push_back(std::make_shared<ConsoleSpanBackend>(config.log_format));
-    for (auto& b : config.span_backends)
-      if (b) span_backends.push_back(b);
-    if (config.otlp_traces)
-      s.add_builtin("OTLP traces", span_backends, [&] { return make_otlp_span_backend(*config.otlp_traces); });
-    if (config.otlp_file_traces)
-      s.add_builtin("OTLP file traces", span_backends,
-                    [&] { return make_otlp_file_span_backend(*config.otlp_file_traces); });
-    if (!span_backends.empty()) {
-      auto queue = internal::span_channel().acquire(config.span_queue_capacity);
-      s.span_pipeline = std::make_unique<internal::SpanPipeline>(queue, s.resource, std::move(span_backends),
-                                                                 config.span_batch_size);
-      s.span_pipeline->start();
-      internal::span_channel().route(queue.get());
-    }
-
-    // Metrics
-    std::shared_ptr<PrometheusBackend> prometheus;
-    std::vector<std::shared_ptr<MetricsBackend>> candidates;
-    if (config.prometheus) {
-      prometheus = std::make_shared<PrometheusBackend>();
-      candidates.push_back(prometheus);
-    }
-    for (auto& b : config.metrics_backends)
-      if (b) candidates.push_back(b);
-    const auto interval = std::max(config.metric_export_interval, std::chrono::milliseconds(1));
-    if (config.otlp_metrics)
-      s.add_builtin("OTLP metrics", candidates,
-                    [&] { return make_otlp_metrics_backend(*config.otlp_metrics, interval); });
-    if (config.otlp_file_metrics)
-      s.add_builtin("OTLP file metrics", candidates,
-                    [&] { return make_otlp_file_metrics_backend(*config.otlp_file_metrics, interval); });
-    if (dd && dd_key && dd->metrics == DatadogMetrics::Api)
-      s.add_builtin("Datadog metrics", candidates, [&] { return make_datadog_metrics_backend(*dd, interval); });
-    if (dd && dd->metrics == DatadogMetrics::DogStatsd)
-      s.add_builtin("DogStatsD metrics", candidates, [&] { return make_dogstatsd_metrics_backend(*dd, interval); });
-    MetricsProducer producer = [&registry] { return registry.snapshot(); };
-    std::vector<std::shared_ptr<MetricsBackend>> metrics_backends;
-    for (auto& b : candidates) {
-      try {
-        b->attach(s.resource, producer);
-        metrics_backends.push_back(b);
-      } catch (...) {
-        // Not started, so never called again: a half-started backend is the host's problem otherwise.
-        s.error("metrics backend '" + std::string(b->name()) + "' failed to start and is not used: " +
-                internal::describe(std::current_exception()));
-      }
-    }
-    s.metrics = std::make_unique<MetricsExporter>(std::move(metrics_backends), producer);
-    s.metrics->start();
+    s.start_pipelines(/*in_forked_child=*/false);
+    auto& prometheus = s.prometheus;
 
     // /health's document, served by the admin server and by endpoints
     // mounted on the application's own server alike.
@@ -450,7 +594,10 @@ Sdk init(Config config) {
   } catch (...) {
     s.error("obs::init failed: " + internal::describe(std::current_exception()));
   }
-  s.config = std::move(config);
+  g_running = &s;
+  static std::once_flag fork_handlers_once;
+  std::call_once(fork_handlers_once,
+                 [] { ::pthread_atfork(&lock_for_fork, &unlock_after_fork_in_parent, &unlock_after_fork_in_child); });
   return Sdk(state);
 }
 

@@ -1,6 +1,8 @@
 #include "http/admin_server.hpp"
 
+#include <fcntl.h>
 #include <httplib.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -135,16 +137,20 @@ void remove_health_json_source(const HealthJsonSource& source) {
 
 AdminServer::AdminServer(Options options) : options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {}
 
-AdminServer::~AdminServer() { stop(); }
+AdminServer::~AdminServer() {
+  request_stop();
+  wait_stopped(std::chrono::steady_clock::time_point::max());
+}
 
 std::string AdminServer::start() {
   auto& s = *server_;
   // cpp-httplib sets SO_REUSEPORT by default, which lets a second process
   // bind the same port and silently take half the scrapes. SO_REUSEADDR
   // alone still allows quick restarts and makes a taken port an error.
-  s.set_socket_options([](socket_t sock) {
+  s.set_socket_options([this](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
+    listen_socket_ = sock;  // only the listening socket comes through here
   });
   s.set_payload_max_length(kAdminMaxBodyBytes);
   // A client that stops sending (or reading) for this long is dropped.
@@ -219,30 +225,58 @@ std::string AdminServer::start() {
     } catch (...) {
       report_error("admin-listen", "admin server stopped after an unexpected exception");
     }
+    std::lock_guard lock(listen_mutex_);
     listen_returned_ = true;
+    listen_returned_cv_.notify_all();
   });
-  wait_until_running();
+  wait_until_running(std::chrono::steady_clock::now() + std::chrono::seconds(10));
   return {};
 }
 
 // cpp-httplib 0.11's stop() does nothing until the listen loop has marked
 // itself running, so a stop() right after start() would leave the thread
 // listening forever. It marks itself within microseconds of starting.
-void AdminServer::wait_until_running() {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!server_->is_running() && !listen_returned_ && std::chrono::steady_clock::now() < deadline)
+void AdminServer::wait_until_running(std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    {
+      std::lock_guard lock(listen_mutex_);
+      if (listen_returned_) return;
+    }
+    if (server_->is_running() || std::chrono::steady_clock::now() >= deadline) return;
     std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
 }
 
-void AdminServer::stop() {
+void AdminServer::request_stop() {
   if (health_source_) {
     remove_health_json_source(health_source_);
     health_source_.reset();
   }
-  if (thread_.joinable()) {
-    wait_until_running();
-    server_->stop();
-    thread_.join();
+  if (!thread_.joinable() || stop_requested_) return;
+  stop_requested_ = true;
+  wait_until_running(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+  server_->stop();
+}
+
+bool AdminServer::wait_stopped(std::chrono::steady_clock::time_point deadline) {
+  if (!thread_.joinable()) return true;
+  {
+    std::unique_lock lock(listen_mutex_);
+    if (!listen_returned_cv_.wait_until(lock, deadline, [&] { return listen_returned_; })) return false;
+  }
+  thread_.join();
+  return true;
+}
+
+void AdminServer::abandon_in_forked_child() {
+  const int fd = listen_socket_.load();
+  if (fd < 0) return;
+  // dup2 rather than close: the descriptor number stays taken (by
+  // /dev/null), so no later file of the child's can be mistaken for it.
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd >= 0) {
+    ::dup2(null_fd, fd);
+    ::close(null_fd);
   }
 }
 

@@ -1,10 +1,13 @@
 #pragma once
 // The admin HTTP server: /metrics, /health, /health/ready on their own port.
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -63,15 +66,34 @@ class AdminServer {
 
   // Binds and starts serving; on failure returns a message naming the address.
   std::string start();
-  void stop();
+  // Stops accepting; returns at once.
+  void request_stop();
+  // Waits until the serving thread has finished its connections (a slow
+  // client holds one for up to the read timeout). False at the deadline:
+  // the thread still runs and uses this object, which must then be left
+  // alive (Sdk leaks it rather than destroy it under the thread).
+  bool wait_stopped(std::chrono::steady_clock::time_point deadline);
+  void stop() {
+    request_stop();
+    wait_stopped(std::chrono::steady_clock::time_point::max());
+  }
+  // In a forked child: the serving thread does not exist there, and the
+  // listening socket is shared with the parent. The child's copy of it is
+  // closed (shutting it down would stop the parent's server too), and the
+  // object must never be used or destroyed afterwards.
+  void abandon_in_forked_child();
   std::uint16_t port() const { return port_; }
 
  private:
-  void wait_until_running();
+  void wait_until_running(std::chrono::steady_clock::time_point deadline);
 
   Options options_;
   HealthJsonSource health_source_;
-  std::atomic<bool> listen_returned_{false};
+  std::atomic<int> listen_socket_{-1};
+  std::mutex listen_mutex_;
+  std::condition_variable listen_returned_cv_;
+  bool listen_returned_ = false;  // guarded by listen_mutex_
+  bool stop_requested_ = false;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::uint16_t port_ = 0;

@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "core/diagnostics.hpp"
+#include "core/fork_locks.hpp"
 #include "metrics/insert_only_index.hpp"
 #include "obs/metric.hpp"
 #include "obs/metrics_registry.hpp"
@@ -431,10 +432,41 @@ MetricsRegistry::MetricsRegistry() : impl_(std::make_unique<Impl>()) {
 
 MetricsRegistry::~MetricsRegistry() = default;
 
+namespace {
+// The global registry's locks, for fork() (see core/fork_locks.hpp): set
+// by global(), which alone may reach into Impl.
+MetricsRegistry* g_global_registry = nullptr;
+void (*g_lock_registry)() = nullptr;
+void (*g_unlock_registry)() = nullptr;
+}  // namespace
+
 MetricsRegistry& MetricsRegistry::global() {
-  static auto* r = new MetricsRegistry();  // never destroyed: handles stay valid in static destructors
+  static auto* r = [] {
+    auto* registry = new MetricsRegistry();  // never destroyed: handles stay valid in static destructors
+    g_global_registry = registry;
+    // Registration, then each family (the order bind() nests them in).
+    g_lock_registry = [] {
+      auto& impl = *g_global_registry->impl_;
+      impl.mutex.lock();
+      for (auto& f : impl.families) f->mutex.lock();
+    };
+    g_unlock_registry = [] {
+      auto& impl = *g_global_registry->impl_;
+      for (auto& f : impl.families) f->mutex.unlock();
+      impl.mutex.unlock();
+    };
+    return registry;
+  }();
   return *r;
 }
+
+namespace internal {
+void lock_metrics_registry_for_fork() {
+  MetricsRegistry::global();
+  g_lock_registry();
+}
+void unlock_metrics_registry_after_fork() { g_unlock_registry(); }
+}  // namespace internal
 
 CounterFamily MetricsRegistry::counter(std::string_view name, std::span<const std::string_view> keys,
                                        const MetricOptions& options) {
