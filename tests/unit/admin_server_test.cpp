@@ -284,6 +284,35 @@ TEST_F(AdminServerTest, OtherMethodsGet405WithAllowAndUnknownPaths404) {
   EXPECT_EQ(root->status, 404);
 }
 
+TEST_F(AdminServerTest, RefusedRequestsAreCountedByReason) {
+  start(admin_config().admin_bearer(kToken));
+  const auto refused = [&](const char* reason) {
+    auto res = get("/metrics", std::string("Bearer ") + kToken);
+    const std::string line = std::string("obs_admin_requests_refused_total{reason=\"") + reason + "\"} ";
+    const auto at = res ? res->body.find(line) : std::string::npos;
+    return at == std::string::npos ? -1.0 : std::stod(res->body.substr(at + line.size()));
+  };
+  // Every reason is there from the start (counts may carry over from
+  // other tests in this process: the registry is global).
+  std::map<std::string, double> before;
+  for (const char* reason : {"unauthorized", "method_not_allowed", "too_many_headers", "payload_too_large", "bad_request"}) {
+    before[reason] = refused(reason);
+    EXPECT_GE(before[reason], 0) << reason;
+  }
+  get("/metrics", "Bearer wrong");
+  get("/health/ready");
+  client_->Post("/metrics", "x", "text/plain");
+  std::string many = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  for (int i = 0; i < 150; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+  exchange(sdk_.admin_port(), many + "\r\n");
+  exchange(sdk_.admin_port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n");
+  EXPECT_EQ(refused("unauthorized") - before["unauthorized"], 2);
+  EXPECT_EQ(refused("method_not_allowed") - before["method_not_allowed"], 1);
+  EXPECT_EQ(refused("too_many_headers") - before["too_many_headers"], 1);
+  EXPECT_EQ(refused("payload_too_large") - before["payload_too_large"], 1);
+  EXPECT_EQ(refused("bad_request") - before["bad_request"], 0);
+}
+
 // --- what errors say ---------------------------------------------------------
 
 TEST_F(AdminServerTest, AThrowingReadinessCheckDoesNotPutItsMessageInTheAnswer) {

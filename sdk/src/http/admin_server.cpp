@@ -11,6 +11,7 @@
 
 #include "core/diagnostics.hpp"
 #include "obs/health.hpp"
+#include "obs/metrics_registry.hpp"
 #include "obs/version.hpp"
 
 namespace obs::internal {
@@ -57,6 +58,18 @@ void refuse_and_close(const httplib::Request& req, httplib::Response& res, int s
   res.set_content(body, "text/plain");
 }
 
+// Requests refused before reaching an endpoint, by why: a scraper with a
+// wrong credential or method, or someone probing the port, shows up here.
+const CounterFamily& refused_requests() {
+  static const CounterFamily family = MetricsRegistry::global().counter(
+      "obs_admin_requests_refused", {"reason"},
+      {.help = "Requests the admin server refused (401, 405, 400, 413, 431)", .series_limit = 100});
+  return family;
+}
+constexpr const char* kRefusalReasons[] = {"unauthorized", "method_not_allowed", "bad_request", "payload_too_large",
+                                           "too_many_headers"};
+void count_refusal(const char* reason) { refused_requests().labels(reason).inc(); }
+
 // 0 when the request's declared body is acceptable, else the status to
 // answer: 400 for a Content-Length that is not a number, 413 over the limit.
 int body_refusal(const httplib::Request& req) {
@@ -72,6 +85,7 @@ int body_refusal(const httplib::Request& req) {
 // appears in the answer or in any message.
 bool admit(const httplib::Request& req, const AdminCredentials& credentials, httplib::Response& res) {
   if (authorized(req.get_header_value("Authorization"), credentials)) return true;
+  count_refusal("unauthorized");
   res.status = 401;
   if (credentials.bearer_token) res.headers.emplace("WWW-Authenticate", bearer_challenge());
   if (credentials.basic_user_password) res.headers.emplace("WWW-Authenticate", basic_challenge());
@@ -144,6 +158,7 @@ AdminServer::~AdminServer() {
 
 std::string AdminServer::start() {
   auto& s = *server_;
+  for (const char* reason : kRefusalReasons) refused_requests().labels(reason).inc(0);  // present at 0 from the start
   // cpp-httplib sets SO_REUSEPORT by default, which lets a second process
   // bind the same port and silently take half the scrapes. SO_REUSEADDR
   // alone still allows quick restarts and makes a taken port an error.
@@ -169,6 +184,7 @@ std::string AdminServer::start() {
     using Outcome = httplib::Server::HandlerResponse;
     if (!is_admin_path(req.path)) return Outcome::Unhandled;  // 404 from the router
     if (req.method != "GET" && req.method != "HEAD") {
+      count_refusal("method_not_allowed");
       res.status = 405;
       res.set_header("Allow", "GET, HEAD");
       // Its body, if any, is not read: see refuse_and_close.
@@ -179,10 +195,12 @@ std::string AdminServer::start() {
       return Outcome::Handled;
     }
     if (req.headers.size() > kAdminMaxHeaders) {
+      count_refusal("too_many_headers");
       refuse_and_close(req, res, 431, "request header fields too large\n");
       return Outcome::Handled;
     }
     if (const int status = body_refusal(req); status != 0) {
+      count_refusal(status == 413 ? "payload_too_large" : "bad_request");
       refuse_and_close(req, res, status, status == 413 ? "payload too large\n" : "bad request\n");
       return Outcome::Handled;
     }
