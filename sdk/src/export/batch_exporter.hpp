@@ -201,7 +201,7 @@ class BatchExporter {
         s.dropped_stopped.inc(late);
       } else {
         const auto now = Clock::now();
-        const bool was_empty = s.queue.empty();
+        const std::size_t before = s.queue.size();
         for (auto& i : items) {
           if (s.queue.size() >= s.settings.max_queue_size) {
             dropped += s.weight(i);
@@ -211,9 +211,14 @@ class BatchExporter {
           s.queued_at.push_back(now);
           ++s.added;
         }
-        // Wake the thread to send a full batch, or to start the schedule
-        // delay's timer for the first item.
-        if (s.queue.size() >= s.settings.max_batch_size || (was_empty && !s.queue.empty())) s.wake.notify_all();
+        // Wake the thread when this add makes a batch due (the queue reaches
+        // a full batch) or starts the schedule delay's timer (its first
+        // item); not on every add to a queue that is already full: while
+        // the receiver is down, that woke the thread waiting to retry about
+        // a thousand times a second for nothing.
+        const std::size_t after = s.queue.size();
+        if ((before < s.settings.max_batch_size && after >= s.settings.max_batch_size) || (before == 0 && after > 0))
+          s.wake.notify_all();
       }
     }
     if (dropped > 0) {
