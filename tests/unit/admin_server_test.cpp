@@ -306,11 +306,12 @@ TEST_F(AdminServerTest, RefusedRequestsAreCountedByReason) {
   for (int i = 0; i < 150; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
   exchange(sdk_.admin_port(), many + "\r\n");
   exchange(sdk_.admin_port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n");
+  exchange(sdk_.admin_port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n");
   EXPECT_EQ(refused("unauthorized") - before["unauthorized"], 2);
   EXPECT_EQ(refused("method_not_allowed") - before["method_not_allowed"], 1);
   EXPECT_EQ(refused("too_many_headers") - before["too_many_headers"], 1);
   EXPECT_EQ(refused("payload_too_large") - before["payload_too_large"], 1);
-  EXPECT_EQ(refused("bad_request") - before["bad_request"], 0);
+  EXPECT_EQ(refused("bad_request") - before["bad_request"], 1);
 }
 
 // --- what errors say ---------------------------------------------------------

@@ -240,8 +240,9 @@ struct Sdk::State {
   std::shared_ptr<PrometheusBackend> prometheus;  // what the admin server renders
   std::unique_ptr<internal::AdminServer> admin;
   internal::HealthJsonSource health_source;
+  std::uint16_t admin_port = 0;  // kept: admin may be released (leaked) by shutdown
   bool owns_global = false;
-  bool stopped = false;
+  std::atomic<bool> stopped{false};  // read without the lifecycle lock
 
   void error(std::string message) {
     internal::report_error("init:" + message.substr(0, 60), message);
@@ -284,26 +285,40 @@ void lock_for_fork() {
   g_lifecycle.lock();
   internal::log_channel().lock_for_fork();
   internal::span_channel().lock_for_fork();
+  internal::lock_health_sources_for_fork();
   internal::lock_metrics_registry_for_fork();
   internal::lock_diagnostics_for_fork();
 }
 void unlock_after_fork_in_parent() {
   internal::unlock_diagnostics_after_fork();
   internal::unlock_metrics_registry_after_fork();
+  internal::unlock_health_sources_after_fork();
   internal::span_channel().unlock_after_fork();
   internal::log_channel().unlock_after_fork();
   g_lifecycle.unlock();
 }
+bool g_restarting_after_fork = false;  // only the forking thread exists then
+
+// Sdk::shutdown's work, with g_lifecycle held.
+void stop_locked(Sdk::State& s, std::chrono::steady_clock::time_point deadline);
+
 void unlock_after_fork_in_child() {
   internal::unlock_diagnostics_after_fork();
   internal::unlock_metrics_registry_after_fork();
+  internal::unlock_health_sources_after_fork();
   internal::span_channel().unlock_after_fork();
   internal::log_channel().unlock_after_fork();
-  if (g_running && !g_running->stopped) g_running->restart_in_forked_child();
+  if (g_running && !g_running->stopped) {
+    g_restarting_after_fork = true;
+    g_running->restart_in_forked_child();
+    g_restarting_after_fork = false;
+  }
   g_lifecycle.unlock();
 }
 
 }  // namespace
+
+bool internal::restarting_after_fork() { return g_restarting_after_fork; }
 
 Sdk::Sdk() : state_(std::make_shared<State>()) { state_->stopped = true; }
 Sdk::Sdk(std::shared_ptr<State> state) : state_(std::move(state)) {}
@@ -315,7 +330,17 @@ Sdk& Sdk::operator=(Sdk&& other) noexcept {
   }
   return *this;
 }
-Sdk::~Sdk() { shutdown(); }
+Sdk::~Sdk() {
+  shutdown();
+  // The last handle of a running Sdk, whose shutdown could not get the
+  // lifecycle lock by its deadline (a long init or flush elsewhere): the
+  // global state must not keep pointing at a destroyed State, so wait for
+  // the lock and stop it now, with no time left for delivery.
+  if (state_ && !state_->stopped && state_.use_count() == 1) {
+    std::lock_guard lock(g_lifecycle);
+    stop_locked(*state_, std::chrono::steady_clock::now());
+  }
+}
 
 bool Sdk::ok() const { return state_ && state_->errors.empty(); }
 
@@ -324,7 +349,7 @@ const std::vector<std::string>& Sdk::errors() const {
   return state_ ? state_->errors : none;
 }
 
-std::uint16_t Sdk::admin_port() const { return state_ && state_->admin ? state_->admin->port() : 0; }
+std::uint16_t Sdk::admin_port() const { return state_ && !state_->stopped ? state_->admin_port : 0; }
 
 const Resource& Sdk::resource() const {
   static const Resource empty;
@@ -355,8 +380,18 @@ void Sdk::shutdown(std::chrono::milliseconds timeout) {
   std::unique_lock lock(g_lifecycle, std::defer_lock);
   // Another thread shutting this Sdk down (or flushing it) at the same
   // time: this call waits for it until its own deadline, no longer.
-  if (!lock.try_lock_until(deadline)) return;
-  State& s = *state_;
+  if (!lock.try_lock_until(deadline)) {
+    if (!state_->stopped)
+      internal::report_error("shutdown-busy",
+                             "Sdk::shutdown gave up at its deadline: another flush, shutdown, init or fork() held the "
+                             "SDK that long; nothing was stopped");
+    return;
+  }
+  stop_locked(*state_, deadline);
+}
+
+namespace {
+void stop_locked(Sdk::State& s, std::chrono::steady_clock::time_point deadline) {
   if (s.stopped) return;
   s.stopped = true;
   internal::route_logs(nullptr);
@@ -385,6 +420,7 @@ void Sdk::shutdown(std::chrono::milliseconds timeout) {
     g_active.store(false);
   }
 }
+}  // namespace
 
 void Sdk::State::start_pipelines(bool in_forked_child) {
   const Config& config = this->config;
@@ -395,7 +431,7 @@ void Sdk::State::start_pipelines(bool in_forked_child) {
   for (auto& b : config.log_backends)
     if (b) log_backends.push_back(b);
   if (config.otlp_logs) s.add_builtin("OTLP logs", log_backends, [&] { return make_otlp_log_backend(*config.otlp_logs); });
-  if (config.otlp_file_logs)
+  if (config.otlp_file_logs && !in_forked_child)
     s.add_builtin("OTLP file logs", log_backends, [&] { return make_otlp_file_log_backend(*config.otlp_file_logs); });
   // Datadog's HTTP intakes need the API key; DogStatsD does not. One
   // message for a missing key, whatever it turns off.
@@ -409,7 +445,7 @@ void Sdk::State::start_pipelines(bool in_forked_child) {
             " not sent; everything else works as usual");
   if (dd && dd_key && dd->logs)
     s.add_builtin("Datadog logs", log_backends, [&] { return make_datadog_log_backend(*dd); });
-  log::set_level(config.log_level);
+  if (!in_forked_child) log::set_level(config.log_level);  // a child keeps the level the parent had
   if (!log_backends.empty()) {
     s.log_queue = internal::log_queue(config.log_queue_capacity);
     s.log_pipeline = std::make_unique<internal::LogPipeline>(s.log_queue, s.resource, std::move(log_backends),
@@ -419,14 +455,14 @@ void Sdk::State::start_pipelines(bool in_forked_child) {
   }
 
   // Spans
-  internal::set_sampler(config.traces_sampler, config.traces_sampler_ratio);
+  if (!in_forked_child) internal::set_sampler(config.traces_sampler, config.traces_sampler_ratio);
   std::vector<std::shared_ptr<SpanBackend>> span_backends;
   if (config.console_spans) span_backends.push_back(std::make_shared<ConsoleSpanBackend>(config.log_format));
   for (auto& b : config.span_backends)
     if (b) span_backends.push_back(b);
   if (config.otlp_traces)
     s.add_builtin("OTLP traces", span_backends, [&] { return make_otlp_span_backend(*config.otlp_traces); });
-  if (config.otlp_file_traces)
+  if (config.otlp_file_traces && !in_forked_child)
     s.add_builtin("OTLP file traces", span_backends,
                   [&] { return make_otlp_file_span_backend(*config.otlp_file_traces); });
   if (!span_backends.empty()) {
@@ -449,7 +485,7 @@ void Sdk::State::start_pipelines(bool in_forked_child) {
   if (config.otlp_metrics)
     s.add_builtin("OTLP metrics", candidates,
                   [&] { return make_otlp_metrics_backend(*config.otlp_metrics, interval); });
-  if (config.otlp_file_metrics)
+  if (config.otlp_file_metrics && !in_forked_child)
     s.add_builtin("OTLP file metrics", candidates,
                   [&] { return make_otlp_file_metrics_backend(*config.otlp_file_metrics, interval); });
   if (dd && dd_key && dd->metrics == DatadogMetrics::Api)
@@ -473,6 +509,11 @@ void Sdk::State::start_pipelines(bool in_forked_child) {
 }
 
 void Sdk::State::restart_in_forked_child() {
+  // Producers stop using the parent's queues at once: if no pipeline can
+  // be started here, their records are counted as dropped rather than
+  // piling into a queue nobody reads.
+  internal::route_logs(nullptr);
+  internal::span_channel().route(nullptr);
   // Leaked on purpose: destroying them would join threads that do not
   // exist, and their queues hold the parent's records, which the parent
   // delivers; the child must not deliver them again.
@@ -489,6 +530,10 @@ void Sdk::State::restart_in_forked_child() {
   }
   prometheus.reset();
   resource.pid = static_cast<long>(::getpid());
+  if (config.otlp_file_logs || config.otlp_file_traces || config.otlp_file_metrics)
+    internal::report_error("fork-otlp-file",
+                           "OTLP file export is not restarted in a forked child: two processes cannot share its files "
+                           "(pid " + std::to_string(resource.pid) + ")");
   try {
     start_pipelines(/*in_forked_child=*/true);
   } catch (...) {
@@ -589,6 +634,8 @@ Sdk init(Config given) {
       if (std::string err = s.admin->start(); !err.empty()) {
         s.admin.reset();
         s.error(std::move(err));
+      } else {
+        s.admin_port = s.admin->port();
       }
     }
   } catch (...) {

@@ -1,7 +1,10 @@
 #include "http/admin_server.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/diagnostics.hpp"
+#include "core/fork_locks.hpp"
 #include "obs/health.hpp"
 #include "obs/metrics_registry.hpp"
 #include "obs/version.hpp"
@@ -61,10 +65,11 @@ void refuse_and_close(const httplib::Request& req, httplib::Response& res, int s
 // Requests refused before reaching an endpoint, by why: a scraper with a
 // wrong credential or method, or someone probing the port, shows up here.
 const CounterFamily& refused_requests() {
-  static const CounterFamily family = MetricsRegistry::global().counter(
+  // Never destroyed: a server thread left running at exit may still count.
+  static const auto* family = new CounterFamily(MetricsRegistry::global().counter(
       "obs_admin_requests_refused", {"reason"},
-      {.help = "Requests the admin server refused (401, 405, 400, 413, 431)", .series_limit = 100});
-  return family;
+      {.help = "Requests the admin server refused (401, 405, 400, 413, 431)", .series_limit = 100}));
+  return *family;
 }
 constexpr const char* kRefusalReasons[] = {"unauthorized", "method_not_allowed", "bad_request", "payload_too_large",
                                            "too_many_headers"};
@@ -138,6 +143,9 @@ std::string current_health_json() {
   j["sdk"] = {{"name", "obs"}, {"version", OBS_VERSION}};
   return j.dump();
 }
+
+void lock_health_sources_for_fork() { health_sources().mutex.lock(); }
+void unlock_health_sources_after_fork() { health_sources().mutex.unlock(); }
 
 void set_health_json_source(HealthJsonSource source) {
   std::lock_guard lock(health_sources().mutex);
@@ -243,6 +251,7 @@ std::string AdminServer::start() {
     } catch (...) {
       report_error("admin-listen", "admin server stopped after an unexpected exception");
     }
+    listen_socket_ = -1;  // closed by cpp-httplib: the number may be reused
     std::lock_guard lock(listen_mutex_);
     listen_returned_ = true;
     listen_returned_cv_.notify_all();
@@ -289,11 +298,23 @@ bool AdminServer::wait_stopped(std::chrono::steady_clock::time_point deadline) {
 void AdminServer::abandon_in_forked_child() {
   const int fd = listen_socket_.load();
   if (fd < 0) return;
-  // dup2 rather than close: the descriptor number stays taken (by
+  // Only if it is still our listening socket (cpp-httplib closes it when
+  // accept() fails for good, and the number may have been reused).
+  int listening = 0;
+  socklen_t len = sizeof listening;
+  sockaddr_storage addr{};
+  socklen_t addr_len = sizeof addr;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0)
+    return;
+  const auto port = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                               : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  if (port != port_) return;
+  // Replaced rather than closed: the descriptor number stays taken (by
   // /dev/null), so no later file of the child's can be mistaken for it.
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null_fd >= 0) {
-    ::dup2(null_fd, fd);
+    ::dup3(null_fd, fd, O_CLOEXEC);
     ::close(null_fd);
   }
 }

@@ -10,9 +10,13 @@ namespace obs {
 
 ConsoleLogBackend::ConsoleLogBackend(LogFormat format, Stream stream) : format_(format) {
   // Not registered in spdlog's global registry: the host may use spdlog too.
+  // Single-threaded sinks: only the pipeline thread writes through this
+  // logger, and stdio's own lock keeps each chunk whole. The _mt sinks take
+  // spdlog's process-wide console mutex, which fork() would copy locked
+  // into a child whenever a pipeline thread was writing.
   spdlog::sink_ptr sink;
-  if (stream == Stream::Stdout) sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-  else sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  if (stream == Stream::Stdout) sink = std::make_shared<spdlog::sinks::stdout_sink_st>();
+  else sink = std::make_shared<spdlog::sinks::stderr_sink_st>();
   logger_ = std::make_shared<spdlog::logger>("obs.console", std::move(sink));
   logger_->set_pattern("%v");
   logger_->set_level(spdlog::level::trace);

@@ -8,7 +8,8 @@
 namespace obs {
 
 ConsoleSpanBackend::ConsoleSpanBackend(LogFormat format) : format_(format) {
-  logger_ = std::make_shared<spdlog::logger>("obs.console.spans", std::make_shared<spdlog::sinks::stdout_sink_mt>());
+  // Single-threaded sink, as in console_backend.cpp (fork safety).
+  logger_ = std::make_shared<spdlog::logger>("obs.console.spans", std::make_shared<spdlog::sinks::stdout_sink_st>());
   logger_->set_pattern("%v");
   logger_->set_level(spdlog::level::trace);
 }

@@ -13,6 +13,7 @@
 #include "core/diagnostics.hpp"
 #include "export/batch_exporter.hpp"
 #include "export/http_transport.hpp"
+#include "core/fork_locks.hpp"
 #include "metrics/delta_tracker.hpp"
 #include "obs/datadog.hpp"
 
@@ -182,12 +183,14 @@ class DatadogMetricsBackend final : public MetricsBackend, public internal::Coun
             }) {}
 
   std::string_view name() const override { return "datadog"; }
-  void attach(const Resource& resource, MetricsProducer) override {
+  void attach(const Resource& resource, MetricsProducer producer) override {
     auto c = std::make_shared<datadog::SeriesContext>();
     c->host = options_.hostname.empty() ? resource.host : options_.hostname;
     c->tags = datadog::unified_tags(resource, options_.tags);
     context_ = std::move(c);
     delta_.emplace(std::chrono::system_clock::now());
+    // In a forked child the counts so far are the parent's, which it reports.
+    if (internal::restarting_after_fork() && producer) (void)delta_->next(producer());
   }
   std::chrono::milliseconds export_interval() const override { return interval_; }
   void write(const MetricsSnapshot& snapshot) override {

@@ -21,6 +21,7 @@
 #include "core/counts_own_deliveries.hpp"
 #include "core/diagnostics.hpp"
 #include "core/self_metrics.hpp"
+#include "core/fork_locks.hpp"
 #include "metrics/delta_tracker.hpp"
 #include "obs/datadog.hpp"
 #include "obs/instruments.hpp"
@@ -50,7 +51,7 @@ class DogStatsdBackend final : public MetricsBackend, public internal::CountsOwn
   }
 
   std::string_view name() const override { return "dogstatsd"; }
-  void attach(const Resource& resource, MetricsProducer) override {
+  void attach(const Resource& resource, MetricsProducer producer) override {
     common_tags_.clear();
     for (const auto& t : datadog::unified_tags(resource, options_.tags)) {
       if (!common_tags_.empty()) common_tags_ += ',';
@@ -62,6 +63,8 @@ class DogStatsdBackend final : public MetricsBackend, public internal::CountsOwn
       common_tags_ += datadog::safe_tag("host:" + options_.hostname);
     }
     delta_.emplace(std::chrono::system_clock::now());
+    // In a forked child the counts so far are the parent's, which it reports.
+    if (internal::restarting_after_fork() && producer) (void)delta_->next(producer());
     socket_fd();  // starts the Agent's address lookup, so it is done by the first export
   }
   std::chrono::milliseconds export_interval() const override { return interval_; }

@@ -10,6 +10,7 @@
 #include "core/call_deadline.hpp"
 #include "core/counts_own_deliveries.hpp"
 #include "export/batch_exporter.hpp"
+#include "core/fork_locks.hpp"
 #include "metrics/delta_tracker.hpp"
 #include "obs/otlp.hpp"
 
@@ -136,10 +137,12 @@ class OtlpMetricsBackend final : public MetricsBackend, public internal::CountsO
                   points) {}
 
   std::string_view name() const override { return name_; }
-  void attach(const Resource& resource, MetricsProducer) override {
+  void attach(const Resource& resource, MetricsProducer producer) override {
     resource_->set_once(resource);
     start_ = std::chrono::system_clock::now();
     delta_.emplace(start_);
+    // In a forked child the counts so far are the parent's, which it reports.
+    if (internal::restarting_after_fork() && producer) (void)delta_->next(producer());
   }
   std::chrono::milliseconds export_interval() const override { return interval_; }
   void write(const MetricsSnapshot& snapshot) override {
