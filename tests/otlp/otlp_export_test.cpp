@@ -515,6 +515,44 @@ TEST(OtlpExport, StuckTlsHandshakeDoesNotHoldUpShutdown) {
   ::close(fd);
 }
 
+// A forked child's delta export starts at the fork: what the parent
+// counted before it is the parent's to report, not sent twice.
+TEST(OtlpExport, AForkedChildsDeltaMetricsStartAtTheFork) {
+  HttpReceiver receiver;  // serves from this process, also the child's requests
+  ASSERT_GT(receiver.start(), 0);
+  Errors errors;
+  auto options = fast(receiver.url() + "/v1/metrics");
+  options.protocol = obs::OtlpProtocol::HttpJson;
+  options.temporality = obs::OtlpTemporality::Delta;
+  auto config = quiet(errors);
+  config.process_metrics = false;
+  config.metric_export_interval = std::chrono::hours(1);  // exports happen on flush only
+  config.otlp_metrics = options;
+  auto sdk = obs::init(config);
+  ASSERT_TRUE(sdk.ok());
+  auto jobs = obs::MetricsRegistry::global().counter("otlp_fork_delta_jobs", {});
+  jobs.labels().inc(5);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    jobs.labels().inc(1);
+    ::_exit(sdk.flush(10s) ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_TRUE(sdk.flush(10s));
+  sdk.shutdown();
+  auto requests = receiver.requests("/v1/metrics");
+  ASSERT_GE(requests.size(), 2u);  // the child's, then the parent's flush (and its shutdown's)
+  const auto child_points = points(json::parse(requests[0].body), "otlp_fork_delta_jobs", "sum");
+  const auto parent_points = points(json::parse(requests[1].body), "otlp_fork_delta_jobs", "sum");
+  ASSERT_EQ(child_points.size(), 1u);
+  ASSERT_EQ(parent_points.size(), 1u);
+  EXPECT_EQ(child_points[0]["asDouble"], 1);
+  EXPECT_EQ(parent_points[0]["asDouble"], 5);
+}
+
 // A collector whose name never resolves: its DNS server receives the
 // query and never answers. The child process sees a resolv.conf naming
 // that server (bind-mounted in a mount namespace of its own, which needs
