@@ -20,6 +20,7 @@
 #include "core/diagnostics.hpp"
 #include "obs/backends/memory.hpp"
 #include "obs/backends/memory_span.hpp"
+#include "obs/metrics_registry.hpp"
 #include "obs/obs.hpp"
 #include "support/errors.hpp"
 
@@ -200,39 +201,30 @@ TEST(Shutdown, HealthyBackendsGetEverythingBuffered) {
   EXPECT_EQ(spans->spans().size(), static_cast<std::size_t>(kSpans));
 }
 
-// A client that keeps an admin connection busy by sending its request
-// one byte at a time (each byte restarts cpp-httplib's read timeout).
+// A scraper that reads /metrics a few bytes at a time: the server thread
+// answering it stays in its write (each read lets it make progress, so
+// cpp-httplib's write timeout never fires) for as long as the client
+// keeps reading. /metrics is made larger than the socket buffers first.
 class SlowAdminClient {
  public:
   explicit SlowAdminClient(std::uint16_t port) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int small = 4096;
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    // A first request, answered, so that a server thread is known to be
-    // serving this connection; then the second one, slowly.
-    const std::string first = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
-    connected_ = connected_ && ::send(fd_, first.data(), first.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(first.size());
-    std::string answer;
-    char buf[4096];
-    while (connected_ && answer.find('}') == std::string::npos) {  // the end of /health's JSON body
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) connected_ = false;
-      else answer.append(buf, static_cast<std::size_t>(n));
-    }
-    // The first byte at once, within the server's keep-alive wait.
-    const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ";
-    connected_ = connected_ && ::send(fd_, request.data(), 1, MSG_NOSIGNAL) == 1;
-    thread_ = std::thread([this, request] {
+    const std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                 ::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size());
+    // The start of the answer: the server thread is now writing it.
+    char buf[64];
+    connected_ = connected_ && ::recv(fd_, buf, sizeof buf, 0) > 0;
+    thread_ = std::thread([this] {
       std::unique_lock lock(mutex_);
-      stopped_.wait_for(lock, 100ms, [&] { return stop_; });
-      for (std::size_t i = 1; !stop_; ++i) {
-        const char c = i < request.size() ? request[i] : 'a';
-        (void)::send(fd_, &c, 1, MSG_NOSIGNAL);
-        stopped_.wait_for(lock, 100ms, [&] { return stop_; });
-      }
+      char byte[16];
+      while (!stop_ && ::recv(fd_, byte, sizeof byte, 0) > 0) stopped_.wait_for(lock, 50ms, [&] { return stop_; });
     });
   }
   ~SlowAdminClient() {
@@ -241,6 +233,7 @@ class SlowAdminClient {
       stop_ = true;
     }
     stopped_.notify_all();
+    ::shutdown(fd_, SHUT_RDWR);
     thread_.join();
     ::close(fd_);
   }
@@ -257,14 +250,17 @@ class SlowAdminClient {
 
 TEST(Shutdown, ASlowAdminClientDoesNotHoldItUp) {
   Errors errors;
-  auto config = quiet(errors).admin(true);
+  auto config = quiet(errors).admin(true).with_prometheus(true);
   config.admin_bind_address = "127.0.0.1";
   config.admin_port = 0;
   auto sdk = std::make_shared<obs::Sdk>(obs::init(config));
   ASSERT_NE(sdk->admin_port(), 0);
+  // About 8 MB of /metrics: more than the kernel buffers on both sides.
+  auto many = obs::MetricsRegistry::global().counter("shutdown_test_many_series", {"id"}, {.series_limit = 100000});
+  for (int i = 0; i < 100000; ++i) many.labels("a-label-value-long-enough-to-fill-the-buffers-" + std::to_string(i)).inc();
   SlowAdminClient client(sdk->admin_port());
   ASSERT_TRUE(client.connected());
-  // The client sends until it is destroyed, so waiting for it never ends.
+  // The client reads until it is destroyed, so waiting for it never ends.
   EXPECT_TRUE(returns_while_stuck([sdk] { sdk->shutdown(300ms); }));
   EXPECT_EQ(errors.count("admin server did not stop within the shutdown deadline"), 1u);
 }

@@ -560,6 +560,14 @@ Sdk init(Config given) {
     for (const auto& e : config.errors) s.error(e);
     return Sdk(state);
   }
+  // The fork handlers go in before the lock they take, so that a fork
+  // during this init waits for it. The metric blocks' own handler must be
+  // registered first (touching the counters does it): its prepare then runs
+  // after ours, as the SDK nests those locks.
+  internal::prepare_drop_counters_for_this_thread();
+  static std::once_flag fork_handlers_once;
+  std::call_once(fork_handlers_once,
+                 [] { ::pthread_atfork(&lock_for_fork, &unlock_after_fork_in_parent, &unlock_after_fork_in_child); });
   std::lock_guard lifecycle(g_lifecycle);
   if (g_active.exchange(true)) {
     s.error("obs::init called while another obs::Sdk is running; shut that one down first. Nothing was started.");
@@ -642,9 +650,6 @@ Sdk init(Config given) {
     s.error("obs::init failed: " + internal::describe(std::current_exception()));
   }
   g_running = &s;
-  static std::once_flag fork_handlers_once;
-  std::call_once(fork_handlers_once,
-                 [] { ::pthread_atfork(&lock_for_fork, &unlock_after_fork_in_parent, &unlock_after_fork_in_child); });
   return Sdk(state);
 }
 
