@@ -12,6 +12,8 @@ packages=(
   protobuf-compiler openssl
   prometheus postgresql victoria-metrics
   python3 python3-yaml docker-compose
+  # tests/memcheck: example_svc's start, scrapes and shutdown under valgrind's memcheck
+  valgrind
 )
 
 missing=()
