@@ -31,6 +31,7 @@
 #include "export/http_transport.hpp"
 #include "metrics/delta_tracker.hpp"
 #include "support/errors.hpp"
+#include "support/fork_in_tests.hpp"
 #include "support/http_receiver.hpp"
 #include "protoc_decode.hpp"
 #include "obs/backends/memory_span.hpp"
@@ -518,6 +519,7 @@ TEST(OtlpExport, StuckTlsHandshakeDoesNotHoldUpShutdown) {
 // A forked child's delta export starts at the fork: what the parent
 // counted before it is the parent's to report, not sent twice.
 TEST(OtlpExport, AForkedChildsDeltaMetricsStartAtTheFork) {
+  OBS_SKIP_FORK_TEST_UNDER_SANITIZERS();
   HttpReceiver receiver;  // serves from this process, also the child's requests
   ASSERT_GT(receiver.start(), 0);
   Errors errors;

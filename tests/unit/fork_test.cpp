@@ -20,6 +20,7 @@
 #include "obs/backends/memory_span.hpp"
 #include "obs/metrics_registry.hpp"
 #include "obs/obs.hpp"
+#include "support/fork_in_tests.hpp"
 
 namespace {
 
@@ -118,6 +119,7 @@ int child_after_fork(GatedLogBackend& logs, obs::MemorySpanBackend& spans, obs::
 }
 
 TEST(Fork, TheChildHasPipelinesOfItsOwnAndTheParentIsUnaffected) {
+  OBS_SKIP_FORK_TEST_UNDER_SANITIZERS();
   auto logs = std::make_shared<GatedLogBackend>();
   auto spans = std::make_shared<obs::MemorySpanBackend>();
   auto config = obs::Config().service("fork_test").console(false).with_prometheus(false).admin(false);
@@ -153,6 +155,7 @@ TEST(Fork, TheChildHasPipelinesOfItsOwnAndTheParentIsUnaffected) {
 
 // A grandchild, and a child of a process whose Sdk is shut down.
 TEST(Fork, ForksOfForksAndForksAfterShutdownWork) {
+  OBS_SKIP_FORK_TEST_UNDER_SANITIZERS();
   auto spans = std::make_shared<obs::MemorySpanBackend>();
   auto config = obs::Config().service("fork_test").console(false).with_prometheus(false).admin(false);
   config.process_metrics = false;

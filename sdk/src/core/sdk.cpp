@@ -274,7 +274,47 @@ namespace {
 // Serializes init, flush, shutdown and fork() of the running Sdk. Timed:
 // a flush or shutdown waiting behind another still returns by its own
 // deadline.
-std::timed_mutex g_lifecycle;
+//
+// Not std::timed_mutex: its try_lock_until is pthread_mutex_clocklock,
+// which GCC 12's ThreadSanitizer does not intercept (it then reports every
+// unlock as one of an unlocked mutex).
+class LifecycleLock {
+ public:
+  void lock() {
+    std::unique_lock lock(mutex_);
+    released_.wait(lock, [&] { return !held_; });
+    held_ = true;
+  }
+  bool try_lock_until(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mutex_);
+    if (!released_.wait_until(lock, deadline, [&] { return !held_; })) return false;
+    held_ = true;
+    return true;
+  }
+  void unlock() {
+    {
+      std::lock_guard lock(mutex_);
+      held_ = false;
+    }
+    released_.notify_all();  // all: after fork() the child's condition variable may count waiters it does not have
+  }
+  // Held across fork() with the lock itself: another thread may be inside
+  // lock() or unlock() at that moment.
+  void lock_for_fork() {
+    lock();
+    mutex_.lock();
+  }
+  void unlock_after_fork() {
+    mutex_.unlock();
+    unlock();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable released_;
+  bool held_ = false;
+};
+LifecycleLock g_lifecycle;
 Sdk::State* g_running = nullptr;  // the Sdk that owns the global state; guarded by g_lifecycle
 
 // fork() while another thread holds one of these would leave it locked
@@ -282,7 +322,7 @@ Sdk::State* g_running = nullptr;  // the Sdk that owns the global state; guarded
 // them (the per-thread metric blocks, which come after the registry's,
 // hold themselves: cells.cpp); the child then restarts the pipelines.
 void lock_for_fork() {
-  g_lifecycle.lock();
+  g_lifecycle.lock_for_fork();
   internal::log_channel().lock_for_fork();
   internal::span_channel().lock_for_fork();
   internal::lock_health_sources_for_fork();
@@ -295,7 +335,7 @@ void unlock_after_fork_in_parent() {
   internal::unlock_health_sources_after_fork();
   internal::span_channel().unlock_after_fork();
   internal::log_channel().unlock_after_fork();
-  g_lifecycle.unlock();
+  g_lifecycle.unlock_after_fork();
 }
 bool g_restarting_after_fork = false;  // only the forking thread exists then
 
@@ -313,7 +353,7 @@ void unlock_after_fork_in_child() {
     g_running->restart_in_forked_child();
     g_restarting_after_fork = false;
   }
-  g_lifecycle.unlock();
+  g_lifecycle.unlock_after_fork();
 }
 
 }  // namespace
@@ -410,7 +450,7 @@ void stop_locked(Sdk::State& s, std::chrono::steady_clock::time_point deadline) 
   if (s.admin && !s.admin->wait_stopped(deadline)) {
     internal::report_error("admin-shutdown",
                            "admin server did not stop within the shutdown deadline; a client is still connected");
-    (void)s.admin.release();  // its thread still uses it: left alive rather than destroyed under it
+    s.admin.release()->delete_when_stopped();  // its thread still uses it: it frees it when done
   }
   if (s.health_source) internal::remove_health_json_source(s.health_source);
   if (s.owns_global) {

@@ -252,9 +252,13 @@ std::string AdminServer::start() {
       report_error("admin-listen", "admin server stopped after an unexpected exception");
     }
     listen_socket_ = -1;  // closed by cpp-httplib: the number may be reused
-    std::lock_guard lock(listen_mutex_);
+    std::unique_lock lock(listen_mutex_);
     listen_returned_ = true;
     listen_returned_cv_.notify_all();
+    if (delete_when_stopped_) {
+      lock.unlock();
+      delete this;  // left to this thread by delete_when_stopped(); nothing else refers to it
+    }
   });
   wait_until_running(std::chrono::steady_clock::now() + std::chrono::seconds(10));
   return {};
@@ -293,6 +297,17 @@ bool AdminServer::wait_stopped(std::chrono::steady_clock::time_point deadline) {
   }
   thread_.join();
   return true;
+}
+
+void AdminServer::delete_when_stopped() {
+  std::unique_lock lock(listen_mutex_);
+  if (listen_returned_ || !thread_.joinable()) {
+    lock.unlock();
+    delete this;  // the thread is done (or about to return): the destructor joins it
+    return;
+  }
+  thread_.detach();
+  delete_when_stopped_ = true;
 }
 
 void AdminServer::abandon_in_forked_child() {

@@ -73,6 +73,10 @@ class AdminServer {
   // the thread still runs and uses this object, which must then be left
   // alive (Sdk leaks it rather than destroy it under the thread).
   bool wait_stopped(std::chrono::steady_clock::time_point deadline);
+  // After wait_stopped returned false: the serving thread deletes this
+  // object when it finishes (at once if it already has). The caller gives
+  // up its ownership (unique_ptr::release) and must not touch it again.
+  void delete_when_stopped();
   void stop() {
     request_stop();
     wait_stopped(std::chrono::steady_clock::time_point::max());
@@ -94,6 +98,7 @@ class AdminServer {
   std::condition_variable listen_returned_cv_;
   bool listen_returned_ = false;  // guarded by listen_mutex_
   bool stop_requested_ = false;
+  bool delete_when_stopped_ = false;  // guarded by listen_mutex_
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   std::uint16_t port_ = 0;
