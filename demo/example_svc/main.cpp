@@ -258,13 +258,14 @@ int main(int argc, char** argv) {
   }
 
   // Instruments: bound handles for the hot path, registered once.
-  const auto jobs_family = obs::counter("example_jobs_processed_total", {"status"},
-                                        {.help = "Jobs taken off the queue and finished, by outcome."});
+  const auto jobs_family = obs::counter("example.jobs.processed", {"status"},
+                                        {.description = "Jobs taken off the queue and finished, by outcome.", .unit = "{job}"});
   const auto duration_family =
-      obs::histogram("example_job_duration_seconds", {"kind"},
-                     {.help = "Time spent processing one job, in seconds.",
+      obs::histogram("example.job.duration", {"kind"},
+                     {.description = "Time spent processing one job.",
+                      .unit = "s",
                       .buckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}});
-  const auto queue_family = obs::gauge("example_queue_depth", {}, {.help = "Jobs waiting in the queue."});
+  const auto queue_family = obs::gauge("example.queue.depth", {}, {.description = "Jobs waiting in the queue.", .unit = "{job}"});
   for (const std::string* err : {&jobs_family.error(), &duration_family.error(), &queue_family.error()})
     if (!err->empty()) std::fprintf(stderr, "%s: metric registration failed: %s\n", kProg, err->c_str());
 

@@ -46,11 +46,13 @@ int main(int argc, char **argv) {
   // Registered before the SDK starts, on first use the families are found
   // again by name (the registry keeps them).
   static const auto conversion_duration =
-      obs::histogram("image_svc_conversion_duration_seconds", {"output_format"},
-                     {.help = "Time to decode, resize and encode one image, in seconds.",
+      obs::histogram("image_svc.conversion.duration", {"output_format"},
+                     {.description = "Time to decode, resize and encode one image.",
+                      .unit = "s",
                       .buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}});
   static const auto input_bytes =
-      obs::counter("image_svc_conversion_input_bytes_total", {}, {.help = "Bytes of images received for conversion."});
+      obs::counter("image_svc.conversion.input", {},
+                   {.description = "Bytes of images received for conversion.", .unit = "By"});
 
   auto conversions = std::make_shared<demo::Limiter>(std::max(2u, std::thread::hardware_concurrency()));
   service.route("POST", "/image_svc/ConvertImage", [conversions](const httplib::Request &req, httplib::Response &res) {

@@ -145,7 +145,8 @@ int main(int argc, char **argv) {
   auto generators = std::make_shared<demo::Limiter>(std::max(2u, std::thread::hardware_concurrency()));
 
   static const auto jobs_total =
-      obs::counter("job_svc_jobs_total", {"status"}, {.help = "Jobs finished, by outcome (done or failed)."});
+      obs::counter("job_svc.jobs", {"status"},
+                   {.description = "Jobs finished, by outcome (done or failed).", .unit = "{job}"});
 
   service.route("POST", "/jobs", [pool, image_svc, generators](const httplib::Request &req, httplib::Response &res) {
     JobRequest job;

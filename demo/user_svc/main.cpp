@@ -98,8 +98,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto users = std::make_shared<UserStore>(100);
-  static const auto job_requests = obs::counter("user_svc_job_requests_total", {"outcome"},
-                                                {.help = "Image jobs asked of job_svc, by outcome (accepted or failed)."});
+  static const auto job_requests = obs::counter("user_svc.job_requests", {"outcome"},
+                                                {.description = "Image jobs asked of job_svc, by outcome (accepted or failed).",
+                                                 .unit = "{request}"});
 
   service.route("GET", "/users", [users](const httplib::Request& req, httplib::Response& res) {
     std::size_t limit = 20;

@@ -344,7 +344,7 @@ obs::MetricsRegistry& render_obs_registry() {
   static obs::MetricsRegistry* r = [] {
     auto* reg = new obs::MetricsRegistry();
     auto f = reg->histogram("bench_render_seconds", {"series"},
-                            {.help = "render bench", .buckets = buckets(), .series_limit = 2 * kRenderSeries});
+                            {.description = "render bench", .buckets = buckets(), .series_limit = 2 * kRenderSeries});
     for (int i = 0; i < kRenderSeries; ++i) {
       auto h = f.labels(std::to_string(i));
       for (double v : kValues) h.observe(v);

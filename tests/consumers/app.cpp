@@ -85,9 +85,9 @@ int main() {
     if (!field_ok) fail("log record lacks the field answer=42");
   }
 
-  // Counters are looked up by canonical name (dots become underscores, no "_total").
-  expect_value(*metrics, "consumer_requests", {{"route", "/home"}}, 3);
-  expect_value(*metrics, "consumer_jobs", {{"kind", "batch"}}, 5);
+  // Metrics are looked up by the names they were registered under.
+  expect_value(*metrics, "consumer.requests", {{"route", "/home"}}, 3);
+  expect_value(*metrics, "consumer.jobs", {{"kind", "batch"}}, 5);
   if (batch.value() != 5) fail("bound handle reads " + std::to_string(batch.value()) + ", expected 5");
 
   sdk.shutdown();

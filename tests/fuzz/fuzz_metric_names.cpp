@@ -1,13 +1,14 @@
-// canonical_metric_name and canonical_label_name on arbitrary bytes.
+// The metric model's naming rules on arbitrary bytes.
 //
-// Checks, for both: a name is accepted exactly when a reference
-// implementation of the documented grammar accepts it (dots read as
-// underscores; metric [a-zA-Z_:][a-zA-Z0-9_:]*, label [a-zA-Z_][a-zA-Z0-9_]*;
-// 1 to 200 characters; no leading "__"), the result is the input with dots
-// made underscores, canonicalising is idempotent, and an error is set
-// exactly on rejection, as one short line of printable ASCII (the name may
-// be hostile: it must not forge log output). Every label name is also a
-// valid metric name.
+// Checks: valid_instrument_name accepts exactly what a reference
+// implementation of OpenTelemetry's grammar accepts (a letter, then up to
+// 254 of [A-Za-z0-9_.-/]); an error is set exactly on rejection, as one
+// short line of printable ASCII (the name may be hostile: it must not forge
+// log output); valid_unit and valid_attribute_key say the same of units and
+// keys. Whatever the input, the Prometheus renderings are valid Prometheus
+// names ([a-zA-Z_:][a-zA-Z0-9_:]* for metrics, [a-zA-Z_][a-zA-Z0-9_]* for
+// labels, never a run of '_'), a counter's ends in "_total", and rendering
+// a label name again changes nothing.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -15,55 +16,64 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "obs/metrics_registry.hpp"
+#include "obs/metric_names.hpp"
 
 namespace {
 
-bool reference_accepts(std::string_view name, bool metric) {
-  if (name.empty() || name.size() > 200) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    const char c = name[i] == '.' ? '_' : name[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (metric && c == ':');
-    const bool digit = c >= '0' && c <= '9';
-    if (!letter && !(digit && i > 0)) return false;
-  }
-  const auto at = [&](std::size_t i) { return name[i] == '.' ? '_' : name[i]; };
-  return !(name.size() >= 2 && at(0) == '_' && at(1) == '_');
+bool letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool digit(char c) { return c >= '0' && c <= '9'; }
+
+bool reference_accepts(std::string_view name) {
+  if (name.empty() || name.size() > 255 || !letter(name[0])) return false;
+  return std::all_of(name.begin() + 1, name.end(), [](char c) {
+    return letter(c) || digit(c) || c == '_' || c == '.' || c == '-' || c == '/';
+  });
 }
 
-void check(std::string_view name, bool metric) {
-  const auto canonical = [metric](std::string_view n, std::string& error) {
-    return metric ? obs::canonical_metric_name(n, error) : obs::canonical_label_name(n, error);
-  };
-  std::string error;
-  const std::string out = canonical(name, error);
-  const bool accepted = error.empty();
-  FUZZ_CHECK(accepted == reference_accepts(name, metric));
-  if (accepted) {
-    std::string expected(name);
-    std::replace(expected.begin(), expected.end(), '.', '_');
-    FUZZ_CHECK(out == expected);
-    std::string again_error;
-    FUZZ_CHECK(canonical(out, again_error) == out);
-    FUZZ_CHECK(again_error.empty());
-  } else {
-    FUZZ_CHECK(out.empty());
-    FUZZ_CHECK(error.size() <= 400);
-    FUZZ_CHECK(std::all_of(error.begin(), error.end(), [](char c) { return c >= 0x20 && c < 0x7f; }));
-    // The message says which kind of name it is.
-    FUZZ_CHECK(error.rfind(metric ? "metric name " : "label name ", 0) == 0);
-  }
+void check_error(bool accepted, const std::string& error) {
+  if (accepted) return;
+  FUZZ_CHECK(!error.empty());
+  FUZZ_CHECK(error.size() <= 400);
+  FUZZ_CHECK(std::all_of(error.begin(), error.end(), [](char c) { return c >= 0x20 && c < 0x7f; }));
+}
+
+void check_prometheus_name(const std::string& out, bool metric) {
+  if (out.empty()) return;
+  FUZZ_CHECK(letter(out[0]) || out[0] == '_' || (metric && out[0] == ':'));
+  FUZZ_CHECK(std::all_of(out.begin(), out.end(),
+                         [&](char c) { return letter(c) || digit(c) || c == '_' || (metric && c == ':'); }));
+  FUZZ_CHECK(out.find("__") == std::string::npos);
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  check(input, true);
-  check(input, false);
+
   std::string error;
-  if (!obs::canonical_label_name(input, error).empty()) {
-    FUZZ_CHECK(!obs::canonical_metric_name(input, error).empty());
+  const bool accepted = obs::valid_instrument_name(input, error);
+  FUZZ_CHECK(accepted == reference_accepts(input));
+  check_error(accepted, error);
+  error.clear();
+  check_error(obs::valid_unit(input, error), error);
+  error.clear();
+  check_error(obs::valid_attribute_key(input, error), error);
+
+  // The first byte picks the unit's length, so names and units vary together.
+  const std::size_t split = size == 0 ? 0 : std::min<std::size_t>(data[0] % 16, size - 1);
+  const std::string_view unit = input.substr(1, split);
+  const std::string_view name = size == 0 ? input : input.substr(1 + split);
+  for (auto type : {obs::MetricType::Counter, obs::MetricType::UpDownCounter, obs::MetricType::Gauge,
+                    obs::MetricType::Histogram}) {
+    const std::string out = obs::prometheus_metric_name(name, unit, type);
+    check_prometheus_name(out, true);
+    if (type == obs::MetricType::Counter) FUZZ_CHECK(out.size() >= 5 && out.ends_with("total"));
   }
+  const std::string unit_word = obs::prometheus_unit(unit);
+  FUZZ_CHECK(std::all_of(unit_word.begin(), unit_word.end(), [](char c) { return letter(c) || digit(c) || c == '_'; }));
+
+  const std::string label = obs::prometheus_label_name(input);
+  check_prometheus_name(label, false);
+  FUZZ_CHECK(obs::prometheus_label_name(label) == label);
   return 0;
 }

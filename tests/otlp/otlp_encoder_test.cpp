@@ -17,7 +17,7 @@
 
 #include "backends/otlp/otlp_encoder.hpp"
 #include "protoc_decode.hpp"
-#include "backends/otlp/utf8.hpp"
+#include "text/utf8.hpp"
 #include "obs/version.hpp"
 
 namespace {
@@ -392,7 +392,7 @@ obs::MetricsSnapshot sample_metrics() {
 
   obs::MetricFamilySnapshot counter;
   counter.name = "http_requests";
-  counter.help = "Requests served";
+  counter.description = "Requests served";
   counter.type = obs::MetricType::Counter;
   counter.label_keys = {"method", "code"};
   obs::SeriesSnapshot a;
@@ -412,7 +412,7 @@ obs::MetricsSnapshot sample_metrics() {
 
   obs::MetricFamilySnapshot hist;
   hist.name = "latency_seconds";
-  hist.help = "Latency";
+  hist.description = "Latency";
   hist.type = obs::MetricType::Histogram;
   hist.label_keys = {"route"};
   obs::SeriesSnapshot h;
@@ -474,6 +474,86 @@ TEST(OtlpMetrics, ProtobufDecodesWithProtoc) {
   EXPECT_EQ(count_of(d.text, "exemplars {"), 2u);
   EXPECT_EQ(count_of(d.text, "start_time_unix_nano"), 3u);  // not on the gauge
   EXPECT_EQ(count_of(d.text, "otel.metric.overflow"), 1u);
+}
+
+// Every field of the metric model, checked by protoc against the official
+// protos: unit, integer points (as_int), an up-down counter as a
+// non-monotonic sum that stays cumulative under a delta preference,
+// histogram min and max, the scope's schema_url, and no metric without
+// data points.
+obs::MetricsSnapshot model_metrics() {
+  obs::MetricsSnapshot snap;
+  snap.time = at(kEndNs);
+  obs::MetricFamilySnapshot requests;
+  requests.name = "http.server.requests";
+  requests.unit = "{request}";
+  requests.type = obs::MetricType::Counter;
+  requests.integer = true;
+  requests.series.emplace_back().int_value = 9007199254740993;  // 2^53 + 1: exact only as an integer
+  requests.series.back().value = 9007199254740992.0;
+  obs::MetricFamilySnapshot active;
+  active.name = "http.server.active_requests";
+  active.unit = "{request}";
+  active.type = obs::MetricType::UpDownCounter;
+  active.integer = true;
+  active.series.emplace_back().int_value = -2;
+  obs::MetricFamilySnapshot duration;
+  duration.name = "http.server.request.duration";
+  duration.unit = "s";
+  duration.type = obs::MetricType::Histogram;
+  auto& h = duration.series.emplace_back().histogram;
+  h.bounds = {1};
+  h.counts = {1, 1};
+  h.count = 2;
+  h.sum = 2.5;
+  h.min = 0.25;
+  h.max = 2.25;
+  obs::MetricFamilySnapshot unused;  // registered, never recorded: no data points, so not sent
+  unused.name = "never.used";
+  snap.families = {requests, active, duration, unused};
+  return snap;
+}
+
+TEST(OtlpMetrics, ModelFieldsDecodeWithProtoc) {
+  constexpr std::uint64_t kSdkStartNs = kStartNs - 1000;
+  auto d = protoc_decode("opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest",
+                         "opentelemetry/proto/collector/metrics/v1/metrics_service.proto",
+                         obs::otlp::encode_metrics_protobuf(resource(), model_metrics(), at(kStartNs),
+                                                            obs::otlp::Temporality::Delta, at(kSdkStartNs)));
+  ASSERT_EQ(d.status, 0) << d.text;
+  const auto now = "time_unix_nano: " + std::to_string(kEndNs);
+  expect_lines_in_order(d.text, {
+      "scope_metrics {", "scope {", "name: \"obs\"", "}",
+      "metrics {", "name: \"http.server.requests\"", "unit: \"{request}\"", "sum {", "data_points {",
+      "start_time_unix_nano: " + std::to_string(kStartNs), now, "as_int: 9007199254740993", "}",
+      "aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA", "is_monotonic: true", "}", "}",
+      "metrics {", "name: \"http.server.active_requests\"", "unit: \"{request}\"", "sum {", "data_points {",
+      "start_time_unix_nano: " + std::to_string(kSdkStartNs), now, "as_int: -2", "}",
+      "aggregation_temporality: AGGREGATION_TEMPORALITY_CUMULATIVE", "}", "}",
+      "metrics {", "name: \"http.server.request.duration\"", "unit: \"s\"", "histogram {", "data_points {",
+      "count: 2", "sum: 2.5", "bucket_counts: 1", "bucket_counts: 1", "explicit_bounds: 1",
+      "min: 0.25", "max: 2.25", "}",
+      "aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA", "}", "}",
+      "schema_url: \"https://opentelemetry.io/schemas/1.26.0\"",
+  });
+  EXPECT_EQ(count_of(d.text, "is_monotonic"), 1u);  // the up-down counter's is false, the default
+  EXPECT_EQ(count_of(d.text, "as_double"), 0u);
+  EXPECT_EQ(count_of(d.text, "never.used"), 0u);
+
+  auto j = nlohmann::json::parse(obs::otlp::encode_metrics_json(resource(), model_metrics(), at(kStartNs),
+                                                                obs::otlp::Temporality::Delta, at(kSdkStartNs)));
+  const auto& sm = j["resourceMetrics"][0]["scopeMetrics"][0];
+  EXPECT_EQ(sm["schemaUrl"], "https://opentelemetry.io/schemas/1.26.0");
+  const auto& m = sm["metrics"];
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0]["unit"], "{request}");
+  EXPECT_EQ(m[0]["sum"]["dataPoints"][0]["asInt"], "9007199254740993");
+  EXPECT_EQ(m[1]["sum"]["isMonotonic"], false);
+  EXPECT_EQ(m[1]["sum"]["aggregationTemporality"], 2);
+  EXPECT_EQ(m[1]["sum"]["dataPoints"][0]["asInt"], "-2");
+  EXPECT_EQ(m[1]["sum"]["dataPoints"][0]["startTimeUnixNano"], std::to_string(kSdkStartNs));
+  EXPECT_EQ(m[2]["histogram"]["dataPoints"][0]["min"], 0.25);
+  EXPECT_EQ(m[2]["histogram"]["dataPoints"][0]["max"], 2.25);
 }
 
 TEST(OtlpMetrics, Json) {
@@ -616,7 +696,7 @@ TEST(OtlpLinks, ProtobufDecodesWithProtoc) {
   EXPECT_EQ(count_of(d.text, "trace_state:"), 1u);
   const auto bare = d.text.substr(d.text.rfind("links {"));
   EXPECT_EQ(bare, "links {\ntrace_id: " + escaped(trace_id().bytes) + "\nspan_id: " + escaped(span_id().bytes) +
-                      "\n}\n}\n}\n}\n");
+                      "\n}\n}\nschema_url: \"https://opentelemetry.io/schemas/1.26.0\"\n}\n}\n");
 }
 
 TEST(OtlpLinks, Json) {
@@ -743,9 +823,9 @@ TEST(OtlpUtf8, RepairReplacesEachMaximalIllFormedSubpart) {
   };
   for (const auto& [input, expected] : cases) {
     std::string out = "prefix:";
-    obs::otlp::detail::append_utf8_repaired(out, input);
+    obs::text::append_utf8_repaired(out, input);
     EXPECT_EQ(out, "prefix:" + expected) << escaped(input);
-    EXPECT_EQ(obs::otlp::detail::is_valid_utf8(input), input == expected) << escaped(input);
+    EXPECT_EQ(obs::text::is_valid_utf8(input), input == expected) << escaped(input);
   }
 }
 
@@ -832,7 +912,7 @@ TEST(OtlpUtf8, MetricLabelsAndHelpAreRepaired) {
   snap.time = at(kEndNs);
   obs::MetricFamilySnapshot g;
   g.name = "g";
-  g.help = "help \xff";
+  g.description = "help \xff";
   g.type = obs::MetricType::Gauge;
   g.label_keys = {"user"};
   g.series.resize(1);

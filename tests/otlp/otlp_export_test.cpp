@@ -272,14 +272,18 @@ TEST(OtlpExport, MetricsCumulativeThenDeltaAcrossExports) {
     ASSERT_TRUE(sdk.ok());
     const std::string counter_name = temporality == obs::OtlpTemporality::Delta ? "otlp_test_delta_jobs" : "otlp_test_cum_jobs";
     const std::string hist_name = counter_name + "_seconds";
+    const std::string depth_name = counter_name + ".depth";
     auto jobs = obs::MetricsRegistry::global().counter(counter_name, {"queue"});
     auto latency = obs::MetricsRegistry::global().histogram(hist_name, {}, {.buckets = {0.1, 1}});
+    auto depth = obs::MetricsRegistry::global().up_down_counter(depth_name, {}, {.unit = "{job}"});
     jobs.labels("fast").inc(3);
     latency.labels().observe(0.05);
     latency.labels().observe(0.5);
+    depth.labels().add(4);
     ASSERT_TRUE(sdk.flush(10s));
     jobs.labels("fast").inc(2);
     latency.labels().observe(5);
+    depth.labels().dec();
     ASSERT_TRUE(sdk.flush(10s));
     sdk.shutdown();
 
@@ -290,9 +294,9 @@ TEST(OtlpExport, MetricsCumulativeThenDeltaAcrossExports) {
     ASSERT_EQ(c1.size(), 1u);
     ASSERT_EQ(c2.size(), 1u);
     EXPECT_EQ(attribute(c1[0]["attributes"], "queue"), "fast");
-    EXPECT_EQ(c1[0]["asDouble"], 3);
+    EXPECT_EQ(c1[0]["asInt"], "3");  // whole counts: integer points
     const bool delta = temporality == obs::OtlpTemporality::Delta;
-    EXPECT_EQ(c2[0]["asDouble"], delta ? 2 : 5);
+    EXPECT_EQ(c2[0]["asInt"], delta ? "2" : "5");
     EXPECT_EQ(c2[0]["temporality"], delta ? 1 : 2);
     if (delta) EXPECT_EQ(c2[0]["startTimeUnixNano"], c1[0]["timeUnixNano"]);  // back to back intervals
     else EXPECT_EQ(c2[0]["startTimeUnixNano"], c1[0]["startTimeUnixNano"]);
@@ -301,6 +305,20 @@ TEST(OtlpExport, MetricsCumulativeThenDeltaAcrossExports) {
     EXPECT_EQ(h2[0]["count"], delta ? "1" : "3");
     EXPECT_EQ(h2[0]["bucketCounts"], delta ? json({"0", "0", "1"}) : json({"1", "1", "1"}));
     EXPECT_EQ(h2[0]["explicitBounds"], json({0.1, 1.0}));
+    if (delta) {  // extremes since the series began are not this interval's: left out
+      EXPECT_FALSE(h2[0].contains("min"));
+      EXPECT_FALSE(h2[0].contains("max"));
+    } else {
+      EXPECT_EQ(h2[0]["min"], 0.05);
+      EXPECT_EQ(h2[0]["max"], 5.0);
+    }
+    // An up-down counter stays cumulative whatever the preference, as
+    // OpenTelemetry's delta temporality preference says.
+    auto d1 = points(first, depth_name, "sum"), d2 = points(second, depth_name, "sum");
+    ASSERT_EQ(d2.size(), 1u);
+    EXPECT_EQ(d2[0]["asInt"], "3");
+    EXPECT_EQ(d2[0]["temporality"], 2);
+    EXPECT_EQ(d2[0]["startTimeUnixNano"], d1.at(0)["startTimeUnixNano"]);
   }
 }
 
@@ -551,8 +569,8 @@ TEST(OtlpExport, AForkedChildsDeltaMetricsStartAtTheFork) {
   const auto parent_points = points(json::parse(requests[1].body), "otlp_fork_delta_jobs", "sum");
   ASSERT_EQ(child_points.size(), 1u);
   ASSERT_EQ(parent_points.size(), 1u);
-  EXPECT_EQ(child_points[0]["asDouble"], 1);
-  EXPECT_EQ(parent_points[0]["asDouble"], 5);
+  EXPECT_EQ(child_points[0]["asInt"], "1");
+  EXPECT_EQ(parent_points[0]["asInt"], "5");
 }
 
 // A collector whose name never resolves: its DNS server receives the
@@ -812,7 +830,7 @@ TEST(OtlpFileExport, JsonLinesPerSignalWithRotation) {
     std::ifstream in(dir / "metrics.jsonl");
     for (std::string line; std::getline(in, line);) last = line;
   }
-  EXPECT_EQ(points(json::parse(last), "otlp_file_test_rounds", "sum").at(0)["asDouble"], 8);
+  EXPECT_EQ(points(json::parse(last), "otlp_file_test_rounds", "sum").at(0)["asInt"], "8");
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     std::ifstream in(e.path());
     std::size_t lines = 0;
@@ -906,11 +924,11 @@ TEST(DeltaTracker, CountersAndHistogramsBecomeChangesAndResetsRestart) {
     c.name = "jobs";
     c.type = obs::MetricType::Counter;
     c.label_keys = {"q"};
-    c.series.push_back({{"a"}, false, total, {}});
+    c.series.push_back({{"a"}, false, total, 0, {}});
     auto& g = s.families.emplace_back();
     g.name = "depth";
     g.type = obs::MetricType::Gauge;
-    g.series.push_back({{}, false, total, {}});
+    g.series.push_back({{}, false, total, 0, {}});
     auto& h = s.families.emplace_back();
     h.name = "latency";
     h.type = obs::MetricType::Histogram;

@@ -27,9 +27,9 @@ class Pqxx : public ::testing::Test {
     conn_ = std::make_unique<pqxx::connection>(server_->connection_string());
   }
   double count(std::string_view op, std::string_view table) const {
-    const auto h = metrics_->histogram("db_client_operation_duration_seconds",
-                                       {{"db_system", "postgresql"}, {"db_operation_name", std::string(op)},
-                                        {"db_collection_name", std::string(table)}});
+    const auto h = metrics_->histogram("db.client.operation.duration",
+                                       {{"db.system", "postgresql"}, {"db.operation.name", std::string(op)},
+                                        {"db.collection.name", std::string(table)}});
     return h ? static_cast<double>(h->first) : 0;
   }
   static test_support::PostgresServer* server_;
@@ -83,9 +83,9 @@ TEST_F(Pqxx, QueriesBecomeClientSpansUnderTheCurrentSpanWithMetrics) {
 TEST_F(Pqxx, AFailedQueryIsRecordedOnItsSpanCountedAndRethrown) {
   auto errors = [&](std::string_view type) {
     return metrics_
-        ->value("db_client_operation_errors",
-                {{"db_system", "postgresql"}, {"db_operation_name", "SELECT"}, {"db_collection_name", "missing_table"},
-                 {"error_type", std::string(type)}})
+        ->value("db.client.operation.errors",
+                {{"db.system", "postgresql"}, {"db.operation.name", "SELECT"}, {"db.collection.name", "missing_table"},
+                 {"error.type", std::string(type)}})
         .value_or(0);
   };
   const double before = errors("42P01");

@@ -47,8 +47,8 @@ TEST(TwoLibraries, ShareOneRegistryOneContextAndOnePipeline) {
   count_a(3);
   count_b(4);
   const auto s = obs::MetricsRegistry::global().snapshot();
-  EXPECT_EQ(value_of(s, "plugin_increments"), 7) << "one series holding both libraries' increments";
-  EXPECT_EQ(value_of(s, "plugin_facade"), 2);
+  EXPECT_EQ(value_of(s, "plugin_increments_total"), 7) << "one series holding both libraries' increments";
+  EXPECT_EQ(value_of(s, "plugin_facade_total"), 2);
   for (const auto& f : s.families)
     if (f.name == "plugin_seconds") {
       ASSERT_EQ(f.series.size(), 1u);

@@ -36,7 +36,7 @@ TEST(Exemplars, AnObservationInsideASampledSpanBecomesItsBucketsExemplar) {
     h.observe(0.5);
   }
   const auto snap = r.snapshot();
-  const auto& data = only_histogram(snap, "job_seconds");
+  const auto& data = only_histogram(snap, "job.seconds");
   ASSERT_EQ(data.exemplars.size(), 3u);
   EXPECT_FALSE(data.exemplars[0]);
   EXPECT_FALSE(data.exemplars[2]);
@@ -59,7 +59,7 @@ TEST(Exemplars, TheLatestSampledObservationWins) {
     h.observe(0.2 + i * 0.1);
   }
   const auto snap = r.snapshot();
-  const auto& e = only_histogram(snap, "job_seconds").exemplars.at(1);
+  const auto& e = only_histogram(snap, "job.seconds").exemplars.at(1);
   ASSERT_TRUE(e);
   EXPECT_EQ(e->span_id, last);
   EXPECT_DOUBLE_EQ(e->value, 0.4);
@@ -84,7 +84,7 @@ TEST(Exemplars, NoneOutsideASpanOrInAnUnsampledOne) {
     h.observe(5);
   }
   const auto snap = r.snapshot();
-  const auto& data = only_histogram(snap, "job_seconds");
+  const auto& data = only_histogram(snap, "job.seconds");
   EXPECT_EQ(data.count, 3u);
   for (const auto& e : data.exemplars) EXPECT_FALSE(e);
 }
@@ -100,7 +100,7 @@ TEST(Exemplars, EachThreadSeesItsOwnSpan) {
   }).join();
   h.observe(0.5);  // this thread has no span
   const auto snap = r.snapshot();
-  const auto& data = only_histogram(snap, "job_seconds");
+  const auto& data = only_histogram(snap, "job.seconds");
   ASSERT_TRUE(data.exemplars.at(2));
   EXPECT_EQ(data.exemplars[2]->trace_id, in_thread.trace_id);
   EXPECT_FALSE(data.exemplars[1]);
@@ -124,7 +124,7 @@ TEST(Exemplars, ConcurrentWritersAndReadersSeeWholeExemplars) {
     });
   for (int i = 0; i < 200; ++i) {
     const auto snap = r.snapshot();
-    const auto& e = only_histogram(snap, "job_seconds").exemplars.at(1);
+    const auto& e = only_histogram(snap, "job.seconds").exemplars.at(1);
     if (!e) continue;
     const auto w = e->trace_id.bytes[0];
     for (auto b : e->trace_id.bytes) ASSERT_EQ(b, w);
@@ -151,7 +151,7 @@ TEST(OpenMetrics, RendersASmallRegistryExactly) {
   {
     obs::MetricFamilySnapshot f;
     f.name = "jobs";
-    f.help = "Jobs done.";
+    f.description = "Jobs done.";
     f.type = obs::MetricType::Counter;
     f.label_keys = {"status"};
     auto& ok = f.series.emplace_back();
@@ -169,7 +169,7 @@ TEST(OpenMetrics, RendersASmallRegistryExactly) {
   {
     obs::MetricFamilySnapshot f;
     f.name = "job_seconds";
-    f.help = "Time per job.";
+    f.description = "Time per job.";
     f.type = obs::MetricType::Histogram;
     f.label_keys = {"kind"};
     auto& series = f.series.emplace_back();
@@ -193,6 +193,7 @@ TEST(OpenMetrics, RendersASmallRegistryExactly) {
             "# HELP jobs Jobs done.\n"
             "jobs_total{status=\"ok\"} 3\n"
             "# TYPE queue_depth gauge\n"
+            "# HELP queue_depth queue_depth\n"  // no description: the name
             "queue_depth 1.5\n"
             "# TYPE job_seconds histogram\n"
             "# HELP job_seconds Time per job.\n"
@@ -214,7 +215,7 @@ TEST(OpenMetrics, EmptySnapshotIsJustEof) {
 TEST(OpenMetrics, EscapesLabelValuesAndHelp) {
   obs::MetricsRegistry r;
   r.increment("hostile", 1, {{"v", "a\"b\\c\nd"}});
-  r.gauge("helpful", std::vector<std::string_view>{}, {.help = "say \"hi\"\\\nbye"}).labels().set(2);
+  r.gauge("helpful", std::vector<std::string_view>{}, {.description = "say \"hi\"\\\nbye"}).labels().set(2);
   const std::string text = obs::PrometheusBackend::render_openmetrics(r.snapshot());
   EXPECT_NE(text.find("\nhostile_total{v=\"a\\\"b\\\\c\\nd\"} 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("# HELP helpful say \\\"hi\\\"\\\\\\nbye\n"), std::string::npos) << text;
@@ -230,7 +231,7 @@ TEST(OpenMetrics, RepeatedOrCollidingNamesAreWrittenOnce) {
     f.series.emplace_back().value = 1;
     s.families.push_back(f);
   }
-  EXPECT_EQ(obs::PrometheusBackend::render_openmetrics(s), "# TYPE x counter\nx_total 1\n# EOF\n");
+  EXPECT_EQ(obs::PrometheusBackend::render_openmetrics(s), "# TYPE x counter\n# HELP x x\nx_total 1\n# EOF\n");
 }
 
 TEST(OpenMetrics, RegistryHistogramInsideASpanHasItsExemplarLine) {

@@ -109,10 +109,10 @@ class HttpTest : public ::testing::Test {
     return spans_->find(name);
   }
   std::uint64_t duration_count(std::string_view method, std::string_view route, std::string_view status) {
-    const auto h = metrics_->histogram("http_server_request_duration_seconds",
-                                       {{"http_request_method", std::string(method)},
-                                        {"http_route", std::string(route)},
-                                        {"http_response_status_code", std::string(status)}});
+    const auto h = metrics_->histogram("http.server.request.duration",
+                                       {{"http.request.method", std::string(method)},
+                                        {"http.route", std::string(route)},
+                                        {"http.response.status_code", std::string(status)}});
     return h ? h->first : 0;
   }
 
@@ -355,10 +355,10 @@ TEST_F(HttpTest, HttpServerDurationAndBodySizesPerRouteAndStatus) {
   const auto ok_before = duration_count("GET", "/count/{status}", "200");
   const auto missing_before = duration_count("GET", "/count/{status}", "404");
   const auto upload_before = duration_count("POST", "/count/upload", "200");
-  const auto req_size_before = metrics_->histogram("http_server_request_body_size_bytes",
-                                                   {{"http_request_method", "POST"}, {"http_route", "/count/upload"}});
-  const auto res_size_before = metrics_->histogram("http_server_response_body_size_bytes",
-                                                   {{"http_request_method", "POST"}, {"http_route", "/count/upload"}});
+  const auto req_size_before = metrics_->histogram("http.server.request.body.size",
+                                                   {{"http.request.method", "POST"}, {"http.route", "/count/upload"}});
+  const auto res_size_before = metrics_->histogram("http.server.response.body.size",
+                                                   {{"http.request.method", "POST"}, {"http.route", "/count/upload"}});
   auto client = s.client();
   for (int i = 0; i < 3; ++i) ASSERT_EQ(client->Get("/count/200")->status, 200);
   ASSERT_EQ(client->Get("/count/404")->status, 404);  // the handler's own 404: the route is known
@@ -367,21 +367,21 @@ TEST_F(HttpTest, HttpServerDurationAndBodySizesPerRouteAndStatus) {
   EXPECT_EQ(duration_count("GET", "/count/{status}", "200"), ok_before + 3);
   EXPECT_EQ(duration_count("GET", "/count/{status}", "404"), missing_before + 1);
   EXPECT_EQ(duration_count("POST", "/count/upload", "200"), upload_before + 1);
-  const auto req_size = metrics_->histogram("http_server_request_body_size_bytes",
-                                            {{"http_request_method", "POST"}, {"http_route", "/count/upload"}});
-  const auto res_size = metrics_->histogram("http_server_response_body_size_bytes",
-                                            {{"http_request_method", "POST"}, {"http_route", "/count/upload"}});
+  const auto req_size = metrics_->histogram("http.server.request.body.size",
+                                            {{"http.request.method", "POST"}, {"http.route", "/count/upload"}});
+  const auto res_size = metrics_->histogram("http.server.response.body.size",
+                                            {{"http.request.method", "POST"}, {"http.route", "/count/upload"}});
   ASSERT_TRUE(req_size && res_size);
   EXPECT_EQ(req_size->first, (req_size_before ? req_size_before->first : 0) + 1);
   EXPECT_DOUBLE_EQ(req_size->second, (req_size_before ? req_size_before->second : 0) + 1000);
   EXPECT_DOUBLE_EQ(res_size->second, (res_size_before ? res_size_before->second : 0) + 2000);
   // Bytes have byte-sized buckets, durations the semconv's seconds buckets.
   for (const auto& f : metrics_->snapshot().families) {
-    if (f.name == "http_server_request_body_size_bytes") {
+    if (f.name == "http.server.request.body.size") {
       ASSERT_FALSE(f.series.empty());
       EXPECT_GE(f.series[0].histogram.bounds.back(), 1e8);
     }
-    if (f.name == "http_server_request_duration_seconds") {
+    if (f.name == "http.server.request.duration") {
       ASSERT_FALSE(f.series.empty());
       EXPECT_EQ(f.series[0].histogram.bounds.back(), 10);
     }
@@ -498,21 +498,21 @@ TEST_F(HttpTest, HttpServerActiveRequestsGaugeReturnsToZero) {
     res.set_content("done", "text/plain");
   });
   s.start();
-  const Labels get{{"http_request_method", "GET"}};
-  EXPECT_EQ(metrics_->value("http_server_active_requests", get).value_or(0), 0);
+  const Labels get{{"http.request.method", "GET"}};
+  EXPECT_EQ(metrics_->value("http.server.active_requests", get).value_or(0), 0);
   auto pending = std::async(std::launch::async, [&] { return s.client()->Get("/slow"); });
   entered.get_future().wait();
-  EXPECT_EQ(metrics_->value("http_server_active_requests", get), 1);
+  EXPECT_EQ(metrics_->value("http.server.active_requests", get), 1);
   release.set_value();
   auto r = pending.get();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   // Recorded before the response is written, so already back when it arrives.
-  EXPECT_EQ(metrics_->value("http_server_active_requests", get), 0);
+  EXPECT_EQ(metrics_->value("http.server.active_requests", get), 0);
   // Also after a request that matched nothing.
   auto client = s.client();
   ASSERT_EQ(client->Get("/nothing")->status, 404);
-  EXPECT_EQ(metrics_->value("http_server_active_requests", get), 0);
+  EXPECT_EQ(metrics_->value("http.server.active_requests", get), 0);
 }
 
 TEST_F(HttpTest, HttpServerHeadUsesTheGetRouteAndApplicationHooksStillRun) {
@@ -725,12 +725,12 @@ TEST_F(HttpTest, HttpClientCallRecordsFailuresAnd4xxAsErrors) {
   const int closed_port = ntohs(addr.sin_port);
   ASSERT_GT(closed_port, 0);
   const std::string closed = std::to_string(closed_port);
-  const Labels refused{{"http_request_method", "GET"},
-                       {"server_address", "127.0.0.1"},
-                       {"server_port", closed},
-                       {"http_response_status_code", ""},
-                       {"error_type", "Connection"}};
-  const auto refused_before = metrics_->histogram("http_client_request_duration_seconds", refused);
+  const Labels refused{{"http.request.method", "GET"},
+                       {"server.address", "127.0.0.1"},
+                       {"server.port", closed},
+                       {"http.response.status_code", ""},
+                       {"error.type", "Connection"}};
+  const auto refused_before = metrics_->histogram("http.client.request.duration", refused);
   {
     httplib::Client client("127.0.0.1", closed_port);
     client.set_connection_timeout(5, 0);
@@ -766,15 +766,15 @@ TEST_F(HttpTest, HttpClientCallRecordsFailuresAnd4xxAsErrors) {
   EXPECT_EQ(str_attr(clients[2], "http.request.method_original"), "PURGE");
   EXPECT_EQ(str_attr(clients[2], "error.type"), "_OTHER");
 
-  const auto refused_after = metrics_->histogram("http_client_request_duration_seconds", refused);
+  const auto refused_after = metrics_->histogram("http.client.request.duration", refused);
   ASSERT_TRUE(refused_after);
   EXPECT_EQ(refused_after->first, (refused_before ? refused_before->first : 0) + 1);
   const auto not_found =
-      metrics_->histogram("http_client_request_duration_seconds", {{"http_request_method", "GET"},
-                                                                   {"server_address", "127.0.0.1"},
-                                                                   {"server_port", std::to_string(s.port)},
-                                                                   {"http_response_status_code", "404"},
-                                                                   {"error_type", "404"}});
+      metrics_->histogram("http.client.request.duration", {{"http.request.method", "GET"},
+                                                                   {"server.address", "127.0.0.1"},
+                                                                   {"server.port", std::to_string(s.port)},
+                                                                   {"http.response.status_code", "404"},
+                                                                   {"error.type", "404"}});
   ASSERT_TRUE(not_found);
   EXPECT_EQ(not_found->first, 1u);
 }
@@ -817,7 +817,7 @@ TEST_F(HttpTest, HttpServerDurationExemplarNamesTheRequestsSpan) {
   ASSERT_TRUE(span);
   bool linked = false;
   for (const auto& f : metrics_->snapshot().families) {
-    if (f.name != "http_server_request_duration_seconds") continue;
+    if (f.name != "http.server.request.duration") continue;
     for (const auto& series : f.series)
       for (const auto& e : series.histogram.exemplars)
         linked = linked || (e && e->trace_id == span->context.trace_id && e->span_id == span->context.span_id);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "obs/backends/prometheus.hpp"
+#include "obs/metric_names.hpp"
 #include "obs/metrics_registry.hpp"
 
 namespace {
@@ -27,18 +28,176 @@ double rejected(const MetricsRegistry& r, std::string_view reason) {
 
 std::vector<std::string_view> keys(std::initializer_list<std::string_view> k) { return k; }
 
-TEST(MetricNames, DotsBecomeUnderscoresAndInvalidNamesAreRefused) {
+// OpenTelemetry's instrument name syntax (API spec, "Instrument name syntax").
+TEST(MetricNames, InstrumentNamesFollowOpenTelemetrySyntax) {
+  struct Case {
+    std::string_view name;
+    bool ok;
+    std::string_view message;
+  };
+  const std::string long_ok = "a" + std::string(254, 'b');
+  const std::string too_long = "a" + std::string(255, 'b');
+  for (const Case& c : std::initializer_list<Case>{
+           {"http.server.request.duration", true, ""},
+           {"a-b/c_d.E9", true, ""},
+           {long_ok, true, ""},
+           {too_long, false, "longer than 255"},
+           {"", false, "is empty"},
+           {"1abc", false, "'1abc' starts with a digit"},
+           {"_x", false, "does not start with a letter"},
+           {"a b", false, "character 2"},
+           {"ns:x", false, "character 3"},
+           {"caf\xc3\xa9", false, "character 4"},
+       }) {
+    std::string error;
+    EXPECT_EQ(obs::valid_instrument_name(c.name, error), c.ok) << c.name;
+    if (!c.ok) {
+      EXPECT_NE(error.find(c.message), std::string::npos) << error;
+    }
+  }
+}
+
+// OpenTelemetry's "Prometheus and OpenMetrics Compatibility": metric
+// metadata (name sanitising, unit conversion, unit before type suffix),
+// sums (_total on monotonic ones), metric attributes (label sanitising).
+TEST(MetricNames, PrometheusNamesFollowTheCompatibilitySpec) {
+  using obs::MetricType;
+  struct Case {
+    std::string_view name, unit;
+    MetricType type;
+    std::string_view expected;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"http.server.request.duration", "s", MetricType::Histogram, "http_server_request_duration_seconds"},
+           {"http.server.request.body.size", "By", MetricType::Histogram, "http_server_request_body_size_bytes"},
+           {"http.server.active_requests", "{request}", MetricType::UpDownCounter, "http_server_active_requests"},
+           {"comments.created", "", MetricType::Counter, "comments_created_total"},
+           {"jobs_total", "", MetricType::Counter, "jobs_total"},
+           {"sent", "By", MetricType::Counter, "sent_bytes_total"},
+           {"sent_total", "By", MetricType::Counter, "sent_bytes_total"},  // unit before the type suffix
+           {"request.duration.seconds", "s", MetricType::Histogram, "request_duration_seconds"},  // unit already there
+           {"process_cpu_seconds", "s", MetricType::Counter, "process_cpu_seconds_total"},
+           {"system.memory.utilization", "1", MetricType::Gauge, "system_memory_utilization_ratio"},
+           {"cpu.usage", "%", MetricType::Gauge, "cpu_usage_percent"},
+           {"latency", "ms", MetricType::Histogram, "latency_milliseconds"},
+           {"throughput", "By/s", MetricType::Gauge, "throughput_bytes_per_second"},
+           {"packets.rate", "{packet}/s", MetricType::Gauge, "packets_rate_per_second"},
+           {"network.dropped", "packets", MetricType::Counter, "network_dropped_packets_total"},
+           {"a..b--c//d", "", MetricType::Gauge, "a_b_c_d"},  // invalid characters, runs of '_' collapsed
+           {"mem", "MiBy", MetricType::Gauge, "mem_mebibytes"},
+       }) {
+    EXPECT_EQ(obs::prometheus_metric_name(c.name, c.unit, c.type), c.expected) << c.name << " [" << c.unit << "]";
+  }
+  EXPECT_EQ(obs::prometheus_label_name("http.request.method"), "http_request_method");
+  EXPECT_EQ(obs::prometheus_label_name("a..b"), "a_b");
+  EXPECT_EQ(obs::prometheus_label_name("1xx"), "_xx");  // a label cannot start with a digit
+  EXPECT_EQ(obs::prometheus_label_name("__meta"), "_meta");  // never Prometheus' reserved "__"
+  EXPECT_EQ(obs::prometheus_unit("{request}"), "");
+  EXPECT_EQ(obs::prometheus_unit("1"), "ratio");
+}
+
+TEST(MetricNames, MalformedUnitsAndKeysAreRefusedWithTheReason) {
   std::string error;
-  EXPECT_EQ(obs::canonical_metric_name("comments.created", error), "comments_created");
-  EXPECT_EQ(obs::canonical_metric_name("ns:sub_system.x1", error), "ns:sub_system_x1");
-  EXPECT_EQ(obs::canonical_metric_name("1abc", error), "");
-  EXPECT_NE(error.find("'1abc'"), std::string::npos);
-  EXPECT_EQ(obs::canonical_metric_name("a-b", error), "");
-  EXPECT_NE(error.find("character 2"), std::string::npos);
-  EXPECT_EQ(obs::canonical_metric_name("__reserved", error), "");
-  EXPECT_EQ(obs::canonical_metric_name("", error), "");
-  EXPECT_EQ(obs::canonical_label_name("a:b", error), "");
-  EXPECT_EQ(obs::canonical_label_name("http.route", error), "http_route");
+  EXPECT_TRUE(obs::valid_unit("", error));
+  EXPECT_TRUE(obs::valid_unit("{request}/s", error));
+  EXPECT_FALSE(obs::valid_unit("{request", error));
+  EXPECT_NE(error.find("unclosed"), std::string::npos) << error;
+  EXPECT_FALSE(obs::valid_unit("{a{b}}", error));
+  EXPECT_NE(error.find("nested"), std::string::npos) << error;
+  EXPECT_FALSE(obs::valid_unit("m s", error));
+  EXPECT_NE(error.find("character 2"), std::string::npos) << error;
+  EXPECT_FALSE(obs::valid_unit(std::string(64, 's'), error));
+  EXPECT_FALSE(obs::valid_attribute_key("", error));
+  EXPECT_FALSE(obs::valid_attribute_key("a\nb", error));
+  EXPECT_FALSE(obs::valid_attribute_key("\xff", error));
+  EXPECT_TRUE(obs::valid_attribute_key("http.request.method", error));
+
+  MetricsRegistry r;
+  auto bad_unit = r.histogram("duration", {}, {.unit = "{s"});
+  EXPECT_FALSE(bad_unit.ok());
+  EXPECT_NE(bad_unit.error().find("metric 'duration': unit '{s'"), std::string::npos) << bad_unit.error();
+}
+
+TEST(Registry, NamesThatCollideInPrometheusAreRefusedNamingBoth) {
+  MetricsRegistry r;
+  ASSERT_TRUE(r.counter("a.b", {}).ok());
+  auto same = r.counter("a_b", {});
+  EXPECT_FALSE(same.ok());
+  EXPECT_NE(same.error().find("metric 'a_b' would be 'a_b_total' in Prometheus, as metric 'a.b' already is"),
+            std::string::npos)
+      << same.error();
+  EXPECT_FALSE(r.counter("a_b_total", {}).ok());  // also a_b_total
+  ASSERT_TRUE(r.histogram("size", {}, {.unit = "By"}).ok());
+  auto bytes = r.gauge("size.bytes", {});
+  EXPECT_FALSE(bytes.ok());  // size_bytes, the histogram's name
+  EXPECT_NE(bytes.error().find("'size'"), std::string::npos) << bytes.error();
+  auto keys_collide = r.counter("c", keys({"http.method", "http_method"}));
+  EXPECT_FALSE(keys_collide.ok());
+  EXPECT_NE(keys_collide.error().find("label keys 'http.method' and 'http_method' are both 'http_method'"),
+            std::string::npos)
+      << keys_collide.error();
+  EXPECT_FALSE(r.gauge("target.info", {}).ok());  // target_info is the resource's
+  EXPECT_EQ(rejected(r, "conflict"), 4);
+}
+
+TEST(Registry, ModelIsKeptAsRegistered) {
+  MetricsRegistry r;
+  auto active = r.up_down_counter("http.server.active_requests", keys({"http.request.method"}),
+                                  {.description = "Active requests.", .unit = "{request}"});
+  ASSERT_TRUE(active.ok()) << active.error();
+  auto get = active.labels("GET");
+  get.inc();
+  get.inc();
+  get.dec();
+  active.labels("POST").dec();
+  const auto s = r.snapshot();
+  const auto* fam = family(s, "http.server.active_requests");
+  ASSERT_NE(fam, nullptr);
+  EXPECT_EQ(fam->type, obs::MetricType::UpDownCounter);
+  EXPECT_EQ(fam->unit, "{request}");
+  EXPECT_EQ(fam->description, "Active requests.");
+  EXPECT_EQ(fam->label_keys, std::vector<std::string>{"http.request.method"});
+  EXPECT_TRUE(fam->integer);
+  ASSERT_EQ(fam->series.size(), 2u);
+  EXPECT_EQ(fam->series[0].int_value, 1);
+  EXPECT_EQ(fam->series[1].int_value, -1);
+  EXPECT_EQ(fam->series[1].value, -1);
+  EXPECT_EQ(get.value(), 1);
+  // The same name with the same unit, or none, is the same instrument; another unit is refused.
+  EXPECT_TRUE(r.up_down_counter("http.server.active_requests", keys({"http.request.method"})).ok());
+  EXPECT_FALSE(r.up_down_counter("http.server.active_requests", keys({"http.request.method"}), {.unit = "1"}).ok());
+}
+
+TEST(Registry, CountersAreIntegerUntilAFractionArrivesAndThenStayDouble) {
+  MetricsRegistry r;
+  auto c = r.counter("items", {}).labels();
+  c.inc(3);
+  c.inc(2.0);  // a whole amount given as a double is still whole
+  auto first = r.snapshot();
+  EXPECT_TRUE(family(first, "items")->integer);
+  EXPECT_EQ(family(first, "items")->series[0].int_value, 5);
+  c.inc(0.5);
+  EXPECT_FALSE(family(r.snapshot(), "items")->integer);
+  c.inc(0.5);  // whole again, but the family's points stay doubles
+  const auto later = r.snapshot();
+  EXPECT_FALSE(family(later, "items")->integer);
+  EXPECT_EQ(family(later, "items")->series[0].value, 6);
+  r.set_gauge("level", 2, {});
+  EXPECT_FALSE(family(r.snapshot(), "level")->integer);  // gauges are doubles
+}
+
+TEST(Registry, HistogramsKeepMinAndMax) {
+  MetricsRegistry r;
+  auto h = r.histogram("latency", {}, {.unit = "s"}).labels();
+  auto empty = r.snapshot();
+  EXPECT_FALSE(family(empty, "latency")->series.at(0).histogram.min.has_value());  // nothing observed yet
+  for (double v : {0.5, -2.0, 7.25, 0.0}) h.observe(v);
+  std::thread([&] { h.observe(9.5); }).join();  // another thread's words count too
+  const auto s = r.snapshot();
+  const auto& data = family(s, "latency")->series.at(0).histogram;
+  ASSERT_TRUE(data.min && data.max);
+  EXPECT_EQ(*data.min, -2.0);
+  EXPECT_EQ(*data.max, 9.5);
 }
 
 TEST(Registry, BoundCounterCountsAndSnapshotsBySeries) {
@@ -50,7 +209,7 @@ TEST(Registry, BoundCounterCountsAndSnapshotsBySeries) {
   f.labels("jpeg").inc(2.5);
   png.inc(-1.0);  // ignored: counters only go up
   const auto s = r.snapshot();
-  const auto* fam = family(s, "image_conversions");
+  const auto* fam = family(s, "image.conversions");
   ASSERT_NE(fam, nullptr);
   EXPECT_EQ(fam->type, obs::MetricType::Counter);
   EXPECT_EQ(fam->label_keys, std::vector<std::string>{"format"});
@@ -58,17 +217,6 @@ TEST(Registry, BoundCounterCountsAndSnapshotsBySeries) {
   EXPECT_EQ(fam->series[0].label_values[0], "png");
   EXPECT_EQ(fam->series[0].value, 5);
   EXPECT_EQ(fam->series[1].value, 2.5);
-}
-
-TEST(Registry, TotalSuffixIsOptionalForCounters) {
-  MetricsRegistry r;
-  auto a = r.counter("requests_total", {});
-  auto b = r.counter("requests", {});
-  ASSERT_TRUE(a.ok());
-  ASSERT_TRUE(b.ok());
-  a.labels().inc();
-  b.labels().inc();
-  EXPECT_EQ(family(r.snapshot(), "requests")->series[0].value, 2);
 }
 
 TEST(Registry, ConflictingRegistrationIsRefusedWithAMessageNamingIt) {
@@ -93,7 +241,7 @@ TEST(Registry, ExposedNameCollisionsAreRefused) {
   EXPECT_FALSE(r.gauge("queue_total", {}).ok());  // _total is for counters
   EXPECT_FALSE(r.histogram("x", keys({"le"})).ok());
   EXPECT_FALSE(r.counter("x", keys({"a", "a"})).ok());
-  EXPECT_FALSE(r.counter("x", keys({"bad-key"})).ok());
+  EXPECT_FALSE(r.counter("x", keys({"bad\x01key"})).ok());
 }
 
 TEST(Registry, HistogramBucketsPerMetricAndValidated) {
@@ -102,7 +250,7 @@ TEST(Registry, HistogramBucketsPerMetricAndValidated) {
   ASSERT_TRUE(h.ok());
   for (double v : {50.0, 100.0, 500.0, 1e6}) h.labels().observe(v);
   const auto snap = r.snapshot();
-  const auto& data = family(snap, "payload_bytes")->series[0].histogram;
+  const auto& data = family(snap, "payload.bytes")->series[0].histogram;
   EXPECT_EQ(data.bounds, (std::vector<double>{100, 1000, 10000}));
   EXPECT_EQ(data.counts, (std::vector<std::uint64_t>{2, 1, 0, 1}));  // le is inclusive
   EXPECT_EQ(data.count, 4u);
@@ -120,7 +268,7 @@ TEST(Registry, DefaultBucketsSuitSeconds) {
   MetricsRegistry r;
   r.observe("request.duration", 0.0125, {{"route", "/a"}});
   const auto snap = r.snapshot();
-  const auto& data = family(snap, "request_duration")->series[0].histogram;
+  const auto& data = family(snap, "request.duration")->series[0].histogram;
   EXPECT_EQ(data.bounds, obs::default_buckets());
   EXPECT_EQ(data.bounds.front(), 0.005);
   EXPECT_EQ(data.bounds.back(), 10);
@@ -130,9 +278,9 @@ TEST(Registry, FacadeRegistersFromTagsAndMatchesTagsInAnyOrder) {
   MetricsRegistry r;
   r.increment("comments.created", 1, {{"region", "eu"}, {"kind", "reply"}});
   r.increment("comments.created", 2, {{"kind", "reply"}, {"region", "eu"}});
-  r.increment("comments_created", 1, {{"kind", 7}, {"region", "eu"}});  // integer tag values are formatted
+  r.increment("comments.created", 1, {{"kind", 7}, {"region", "eu"}});  // integer tag values are formatted
   const auto s = r.snapshot();
-  const auto* f = family(s, "comments_created");
+  const auto* f = family(s, "comments.created");
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->label_keys, (std::vector<std::string>{"kind", "region"}));
   ASSERT_EQ(f->series.size(), 2u);
@@ -170,14 +318,14 @@ TEST(Registry, SeriesBeyondTheLimitGoToOneOverflowSeries) {
   for (int i = 0; i < 10; ++i) f.labels(std::to_string(i)).inc();
   f.labels("0").inc();  // existing series keep working after the limit
   const auto s = r.snapshot();
-  const auto* fam = family(s, "user_hits");
+  const auto* fam = family(s, "user.hits");
   ASSERT_EQ(fam->series.size(), 4u);
   EXPECT_EQ(fam->series[0].value, 2);
   EXPECT_TRUE(fam->series[3].overflow);
   EXPECT_EQ(fam->series[3].value, 7);
   const auto* overflow = family(s, "obs_metric_series_overflow");
   ASSERT_EQ(overflow->series.size(), 1u);
-  EXPECT_EQ(overflow->series[0].label_values[0], "user_hits");
+  EXPECT_EQ(overflow->series[0].label_values[0], "user.hits");
   EXPECT_EQ(overflow->series[0].value, 7);
 
   const std::string text = obs::PrometheusBackend::render(s);
@@ -208,10 +356,10 @@ TEST(Registry, ConcurrentIncrementsAreNotLost) {
   }
   for (auto& t : threads) t.join();
   const auto s = r.snapshot();
-  EXPECT_EQ(family(s, "par_bound")->series[0].value, kThreads * kPerThread);
-  EXPECT_EQ(family(s, "par_hist")->series[0].histogram.count, std::uint64_t{kThreads * kPerThread});
-  EXPECT_EQ(family(s, "par_hist")->series[0].histogram.sum, kThreads * kPerThread);
-  const auto* facade = family(s, "par_facade");
+  EXPECT_EQ(family(s, "par.bound")->series[0].value, kThreads * kPerThread);
+  EXPECT_EQ(family(s, "par.hist")->series[0].histogram.count, std::uint64_t{kThreads * kPerThread});
+  EXPECT_EQ(family(s, "par.hist")->series[0].histogram.sum, kThreads * kPerThread);
+  const auto* facade = family(s, "par.facade");
   EXPECT_EQ(facade->series.size(), 2u);
   EXPECT_EQ(facade->series[0].value + facade->series[1].value, kThreads * kPerThread);
 }
@@ -240,7 +388,7 @@ TEST(Registry, BoundRegistrationAfterTheFacadeAcceptsTheSameKeysInAnotherOrder) 
   ASSERT_TRUE(f.ok()) << f.error();
   f.labels("/a", "200").inc(4);
   const auto s = r.snapshot();
-  const auto* fam = family(s, "http_requests");
+  const auto* fam = family(s, "http.requests");
   ASSERT_EQ(fam->series.size(), 1u);
   EXPECT_EQ(fam->series[0].value, 5);
 }

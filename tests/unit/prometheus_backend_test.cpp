@@ -10,7 +10,7 @@ TEST(PrometheusBackend, RendersEveryTypeWithPrometheusNames) {
   obs::MetricsRegistry r;
   r.increment("comments.created", 3, {{"region", "eu"}});
   r.set_gauge("users.online", 17, {});
-  auto h = r.histogram("request.duration.seconds", std::vector<std::string_view>{"route"}, {.help = "Request time.", .buckets = {0.1, 1}});
+  auto h = r.histogram("request.duration.seconds", std::vector<std::string_view>{"route"}, {.description = "Request time.", .buckets = {0.1, 1}});
   h.labels("/a").observe(0.05);
   h.labels("/a").observe(0.5);
   const std::string text = obs::PrometheusBackend::render(r.snapshot());
@@ -56,5 +56,54 @@ TEST(PrometheusBackend, ARepeatedFamilyNameIsWrittenOnce) {
   EXPECT_EQ(text.find("# TYPE twice gauge"), text.rfind("# TYPE twice gauge")) << text;
   EXPECT_NE(text.find("twice 1\n"), std::string::npos);
   EXPECT_EQ(text.find("twice 2\n"), std::string::npos);
+}
+}  // namespace
+
+namespace {
+// The compatibility spec's rendering of the model, in both text formats:
+// unit suffixes, dotted attribute keys as labels, up-down counters as
+// gauges, # UNIT (OpenMetrics only) and the resource as target_info.
+TEST(PrometheusBackend, RendersTheModelPerTheCompatibilitySpec) {
+  obs::MetricsRegistry r;
+  auto duration = r.histogram("http.server.request.duration", std::vector<std::string_view>{"http.request.method"},
+                              {.description = "Duration.", .unit = "s", .buckets = {1}});
+  duration.labels("GET").observe(0.5);
+  r.up_down_counter("http.server.active_requests", {}, {.unit = "{request}"}).labels().add(3);
+  r.counter("sent", {}, {.unit = "By"}).labels().inc(10);
+  obs::Resource resource;
+  resource.service = "svc";
+  resource.pid = 42;
+  resource.attributes = {{"k8s.pod.name", "p\"1"}, {"k8s_pod_name", "p2"}};  // one label: values joined by ';'
+
+  const std::string text = obs::PrometheusBackend::render(r.snapshot(), &resource);
+  EXPECT_NE(text.find("http_server_request_duration_seconds_bucket{http_request_method=\"GET\",le=\"1\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE http_server_active_requests gauge\nhttp_server_active_requests 3\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# HELP http_server_active_requests http.server.active_requests\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("sent_bytes_total 10\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE target_info gauge\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("k8s_pod_name=\"p\\\"1;p2\""), std::string::npos) << text;
+  EXPECT_NE(text.find("process_pid=\"42\""), std::string::npos) << text;
+  EXPECT_NE(text.find("service_name=\"svc\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("# UNIT"), std::string::npos) << text;  // not in text format 0.0.4
+
+  const std::string om = obs::PrometheusBackend::render_openmetrics(r.snapshot(), &resource);
+  EXPECT_NE(om.find("# TYPE http_server_request_duration_seconds histogram\n"
+                    "# UNIT http_server_request_duration_seconds seconds\n"
+                    "# HELP http_server_request_duration_seconds Duration.\n"),
+            std::string::npos)
+      << om;
+  EXPECT_NE(om.find("# TYPE sent_bytes counter\n# UNIT sent_bytes bytes\n# HELP sent_bytes sent\nsent_bytes_total 10\n"),
+            std::string::npos)
+      << om;  // without a description, HELP shows the registered name
+  EXPECT_NE(om.find("# TYPE http_server_active_requests gauge\n# HELP http_server_active_requests "
+                    "http.server.active_requests\nhttp_server_active_requests 3\n"),
+            std::string::npos)
+      << om;  // an annotation ({request}) is no unit
+  EXPECT_NE(om.find("# TYPE target info\n"), std::string::npos) << om;
+  EXPECT_NE(om.find("\ntarget_info{"), std::string::npos) << om;
+  EXPECT_EQ(om.rfind("# EOF\n"), om.size() - 6) << om;
 }
 }  // namespace

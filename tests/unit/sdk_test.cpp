@@ -175,23 +175,23 @@ TEST_F(SdkTest, MetricsReachMemoryBackendThroughSnapshots) {
   auto metrics = std::make_shared<obs::MemoryMetricsBackend>();
   auto sdk = obs::init(quiet().add_metrics_backend(metrics));
   // The global registry outlives each test (and --gtest_repeat): compare deltas.
-  const double comments = metrics->value("sdk_test_comments", {{"region", "eu"}}).value_or(0);
-  const double png = metrics->value("sdk_test_conversions", {{"format", "png"}}).value_or(0);
-  const auto duration = metrics->histogram("sdk_test_duration", {{"route", "/x"}}).value_or(std::pair<std::uint64_t, double>{0, 0});
+  const double comments = metrics->value("sdk_test.comments", {{"region", "eu"}}).value_or(0);
+  const double png = metrics->value("sdk_test.conversions", {{"format", "png"}}).value_or(0);
+  const auto duration = metrics->histogram("sdk_test.duration", {{"route", "/x"}}).value_or(std::pair<std::uint64_t, double>{0, 0});
   obs::metric::increment("sdk_test.comments", 1, {{"region", "eu"}});
   obs::metric::increment("sdk_test.comments", 2, {{"region", "eu"}});
   obs::metric::gauge("sdk_test.online", 17);
   obs::metric::histogram("sdk_test.duration", 0.25, {{"route", "/x"}});
   static auto conversions = obs::counter("sdk_test.conversions", {"format"});
   conversions.labels("png").inc();
-  EXPECT_EQ(metrics->value("sdk_test_comments", {{"region", "eu"}}), comments + 3);
-  EXPECT_EQ(metrics->value("sdk_test_online"), 17);
-  EXPECT_EQ(metrics->value("sdk_test_conversions", {{"format", "png"}}), png + 1);
-  const auto h = metrics->histogram("sdk_test_duration", {{"route", "/x"}});
+  EXPECT_EQ(metrics->value("sdk_test.comments", {{"region", "eu"}}), comments + 3);
+  EXPECT_EQ(metrics->value("sdk_test.online"), 17);
+  EXPECT_EQ(metrics->value("sdk_test.conversions", {{"format", "png"}}), png + 1);
+  const auto h = metrics->histogram("sdk_test.duration", {{"route", "/x"}});
   ASSERT_TRUE(h.has_value());
   EXPECT_EQ(h->first, duration.first + 1);
   EXPECT_EQ(h->second, duration.second + 0.25);
-  EXPECT_FALSE(metrics->value("sdk_test_comments", {{"region", "us"}}).has_value());
+  EXPECT_FALSE(metrics->value("sdk_test.comments", {{"region", "us"}}).has_value());
 }
 
 TEST_F(SdkTest, PushBackendsGetPeriodicSnapshotsAndAFinalOneAtShutdown) {
@@ -219,7 +219,7 @@ TEST_F(SdkTest, PushBackendsGetPeriodicSnapshotsAndAFinalOneAtShutdown) {
   sdk.shutdown();
   std::lock_guard lock(push->m);
   bool found = false;
-  for (auto& f : push->last.families) found = found || f.name == "sdk_test_final";
+  for (auto& f : push->last.families) found = found || f.name == "sdk_test.final";
   EXPECT_TRUE(found);
 }
 
@@ -383,7 +383,7 @@ TEST_F(SdkTest, AnErrorHandlerMayRecordMetricsWithoutDeadlocking) {
   obs::metric::increment("sdk_test.conflicted", 1, {{"unexpected", "tag"}});
   const auto s = obs::MetricsRegistry::global().snapshot();
   bool counted = false;
-  for (const auto& f : s.families) counted = counted || (f.name == "sdk_test_sdk_errors" && f.series.at(0).value >= 1);
+  for (const auto& f : s.families) counted = counted || (f.name == "sdk_test.sdk_errors" && f.series.at(0).value >= 1);
   EXPECT_TRUE(counted);
 }
 

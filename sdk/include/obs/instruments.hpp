@@ -1,14 +1,21 @@
 #pragma once
-// Bound handles for hot paths: register a family once, bind label values
-// once, then inc()/observe()/set() touch only the series' own cell.
+// Bound handles for hot paths: register an instrument once, bind label
+// values once, then inc()/add()/observe()/set() touch only the series' own
+// cell.
 //
-//   static auto conversions = obs::counter("image.conversions", {"format"});
+//   static auto conversions = obs::counter("image.conversions", {"image.format"}, {.unit = "{image}"});
 //   static auto png = conversions.labels("png");   // lookup once
-//   png.inc();                                     // a relaxed atomic add
+//   png.inc();                                     // a plain add to this thread's word
 //
-// Registration never throws. An invalid name, or a name already registered
-// with another type or other label keys, yields a family whose ok() is
-// false and whose error() names the problem; its handles do nothing.
+// An instrument is its OpenTelemetry name, unit, description, kind and
+// attribute keys; OTLP and Datadog send them as registered, Prometheus
+// renders them (obs/metric_names.hpp): the histogram above with unit "s"
+// would be image_conversion_duration_seconds on /metrics.
+//
+// Registration never throws. An invalid name or unit, a name already
+// registered with another kind or other label keys, or one whose Prometheus
+// name or label names would collide with another's, yields a family whose
+// ok() is false and whose error() names the problem; its handles do nothing.
 #include <array>
 #include <concepts>
 #include <cstddef>
@@ -26,7 +33,10 @@
 namespace obs {
 
 struct MetricOptions {
-  std::string help{};
+  std::string description{};
+  // UCUM unit: "s", "ms", "By", "1" (a ratio), "{request}" (a count of
+  // requests); empty for none. Prometheus names get its suffix ("_seconds").
+  std::string unit{};
   // Histogram upper bounds, ascending; empty means the defaults (seconds).
   std::vector<double> buckets{};
   // Maximum distinct label sets; 0 means the registry's default (2000).
@@ -63,6 +73,30 @@ class Counter {
     if (cell_ && amount >= 0) cell_->add(static_cast<std::uint64_t>(amount));
   }
   double value() const { return cell_ ? cell_->value() : 0; }
+  bool valid() const { return cell_ != nullptr; }
+
+ private:
+  detail::CounterCell* cell_ = nullptr;
+};
+
+// A sum that goes up and down (active requests, items in a queue). Adds
+// touch only this thread's words, like Counter's.
+class UpDownCounter {
+ public:
+  UpDownCounter() = default;
+  explicit UpDownCounter(detail::CounterCell* cell) : cell_(cell) {}
+  template <std::integral T>
+    requires(!std::same_as<T, bool>)
+  void add(T amount) const {
+    if (cell_) cell_->add(static_cast<std::uint64_t>(static_cast<std::int64_t>(amount)));
+  }
+  // Infinite or NaN amounts are ignored.
+  void add(double amount) const {
+    if (cell_ && amount - amount == 0) cell_->add(amount);
+  }
+  void inc() const { add(1); }
+  void dec() const { add(-1); }
+  double value() const { return cell_ ? cell_->signed_value() : 0; }
   bool valid() const { return cell_ != nullptr; }
 
  private:
@@ -136,15 +170,18 @@ class Family {
 };
 
 using CounterFamily = Family<Counter, detail::CounterCell>;
+using UpDownCounterFamily = Family<UpDownCounter, detail::CounterCell>;
 using GaugeFamily = Family<Gauge, detail::GaugeCell>;
 using HistogramFamily = Family<Histogram, detail::HistogramCell>;
 
 using LabelKeys = std::initializer_list<std::string_view>;
 
 // Registration in the global registry (see MetricsRegistry for instances).
-// Names follow Prometheus rules after dots become underscores; a counter's
-// "_total" suffix is added on exposition and may be given or left out.
+// Names follow OpenTelemetry's syntax (a letter, then [A-Za-z0-9_.-/]);
+// Prometheus adds a counter's "_total" on exposition, so leave it out.
 OBS_API CounterFamily counter(std::string_view name, LabelKeys label_keys = {}, const MetricOptions& options = {});
+OBS_API UpDownCounterFamily up_down_counter(std::string_view name, LabelKeys label_keys = {},
+                                            const MetricOptions& options = {});
 OBS_API GaugeFamily gauge(std::string_view name, LabelKeys label_keys = {}, const MetricOptions& options = {});
 OBS_API HistogramFamily histogram(std::string_view name, LabelKeys label_keys = {}, const MetricOptions& options = {});
 

@@ -12,6 +12,7 @@
 
 #include "obs/export.hpp"
 #include "obs/instruments.hpp"
+#include "obs/metric_names.hpp"
 #include "obs/metrics_snapshot.hpp"
 #include "obs/tags.hpp"
 
@@ -30,12 +31,18 @@ class OBS_API MetricsRegistry {
 
   CounterFamily counter(std::string_view name, std::span<const std::string_view> label_keys,
                         const MetricOptions& options = {});
+  UpDownCounterFamily up_down_counter(std::string_view name, std::span<const std::string_view> label_keys,
+                                      const MetricOptions& options = {});
   GaugeFamily gauge(std::string_view name, std::span<const std::string_view> label_keys,
                     const MetricOptions& options = {});
   HistogramFamily histogram(std::string_view name, std::span<const std::string_view> label_keys,
                             const MetricOptions& options = {});
   CounterFamily counter(std::string_view name, LabelKeys label_keys = {}, const MetricOptions& options = {}) {
     return counter(name, std::span(label_keys.begin(), label_keys.size()), options);
+  }
+  UpDownCounterFamily up_down_counter(std::string_view name, LabelKeys label_keys = {},
+                                      const MetricOptions& options = {}) {
+    return up_down_counter(name, std::span(label_keys.begin(), label_keys.size()), options);
   }
   GaugeFamily gauge(std::string_view name, LabelKeys label_keys = {}, const MetricOptions& options = {}) {
     return gauge(name, std::span(label_keys.begin(), label_keys.size()), options);
@@ -51,8 +58,9 @@ class OBS_API MetricsRegistry {
   void observe(std::string_view name, double value, Tags tags);
 
   // Families computed when a snapshot is taken (process metrics, say).
-  // `exposed_names` are the sample names they produce (counters with
-  // "_total"), reserved so that no registered metric can collide with them.
+  // `exposed_names` are the Prometheus sample names they produce (counters
+  // with "_total"), reserved so that no registered metric can collide with
+  // them.
   using Collector = std::function<void(std::vector<MetricFamilySnapshot>&)>;
   void add_collector(Collector collector, const std::vector<std::string>& exposed_names = {});
 
@@ -67,12 +75,5 @@ class OBS_API MetricsRegistry {
  private:
   std::unique_ptr<Impl> impl_;
 };
-
-// Canonical form of a metric or label name: dots become underscores.
-// Returns an empty string and sets `error` when the result is not a valid
-// Prometheus name (metric: [a-zA-Z_:][a-zA-Z0-9_:]*, label: [a-zA-Z_][a-zA-Z0-9_]*,
-// not starting with "__").
-OBS_API std::string canonical_metric_name(std::string_view name, std::string& error);
-OBS_API std::string canonical_label_name(std::string_view name, std::string& error);
 
 }  // namespace obs

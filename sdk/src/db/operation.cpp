@@ -12,16 +12,17 @@ std::string span_name(const Statement& st) {
 }
 
 const HistogramFamily& durations() {
-  static const auto f = obs::histogram("db.client.operation.duration.seconds",
-                                       {"db_system", "db_operation_name", "db_collection_name"},
-                                       {.help = "Duration of database client operations."});
+  static const auto f = obs::histogram("db.client.operation.duration",
+                                       {"db.system", "db.operation.name", "db.collection.name"},
+                                       {.description = "Duration of database client operations.", .unit = "s"});
   return f;
 }
 
 const CounterFamily& errors() {
   static const auto f = obs::counter("db.client.operation.errors",
-                                     {"db_system", "db_operation_name", "db_collection_name", "error_type"},
-                                     {.help = "Database client operations that failed, by error type."});
+                                     {"db.system", "db.operation.name", "db.collection.name", "error.type"},
+                                     {.description = "Database client operations that failed, by error type.",
+                                      .unit = "{operation}"});
   return f;
 }
 

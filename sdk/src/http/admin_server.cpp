@@ -68,7 +68,7 @@ const CounterFamily& refused_requests() {
   // Never destroyed: a server thread left running at exit may still count.
   static const auto* family = new CounterFamily(MetricsRegistry::global().counter(
       "obs_admin_requests_refused", {"reason"},
-      {.help = "Requests the admin server refused (401, 405, 400, 413, 431)", .series_limit = 100}));
+      {.description = "Requests the admin server refused (401, 405, 400, 413, 431)", .series_limit = 100}));
   return *family;
 }
 constexpr const char* kRefusalReasons[] = {"unauthorized", "method_not_allowed", "bad_request", "payload_too_large",

@@ -166,22 +166,25 @@ struct ServerMetrics {
   HistogramFamily duration;
   HistogramFamily request_size;
   HistogramFamily response_size;
-  GaugeFamily active;
-  std::array<Gauge, kKnownMethods.size() + 1> active_by_method;
+  UpDownCounterFamily active;
+  std::array<UpDownCounter, kKnownMethods.size() + 1> active_by_method;
 };
 
 const ServerMetrics& server_metrics() {
   static const ServerMetrics m = [] {
     ServerMetrics s;
-    s.duration = obs::histogram("http_server_request_duration_seconds",
-                                {"http_request_method", "http_route", "http_response_status_code"},
-                                {"Duration of HTTP server requests.", internal::http::duration_buckets()});
-    s.request_size = obs::histogram("http_server_request_body_size_bytes", {"http_request_method", "http_route"},
-                                    {"Size of HTTP server request bodies.", internal::http::body_size_buckets()});
-    s.response_size = obs::histogram("http_server_response_body_size_bytes", {"http_request_method", "http_route"},
-                                     {"Size of HTTP server response bodies.", internal::http::body_size_buckets()});
-    s.active =
-        obs::gauge("http_server_active_requests", {"http_request_method"}, {"Number of active HTTP server requests."});
+    s.duration = obs::histogram(
+        "http.server.request.duration", {"http.request.method", "http.route", "http.response.status_code"},
+        {.description = "Duration of HTTP server requests.", .unit = "s", .buckets = internal::http::duration_buckets()});
+    s.request_size = obs::histogram(
+        "http.server.request.body.size", {"http.request.method", "http.route"},
+        {.description = "Size of HTTP server request bodies.", .unit = "By", .buckets = internal::http::body_size_buckets()});
+    s.response_size = obs::histogram("http.server.response.body.size", {"http.request.method", "http.route"},
+                                     {.description = "Size of HTTP server response bodies.",
+                                      .unit = "By",
+                                      .buckets = internal::http::body_size_buckets()});
+    s.active = obs::up_down_counter("http.server.active_requests", {"http.request.method"},
+                                    {.description = "Number of active HTTP server requests.", .unit = "{request}"});
     for (std::size_t i = 0; i < s.active_by_method.size(); ++i)
       s.active_by_method[i] = s.active.labels(method_label(i));
     for (const std::string* error :

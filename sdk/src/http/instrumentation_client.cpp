@@ -21,9 +21,9 @@ using internal::http::method_label;
 const HistogramFamily& client_duration() {
   static const HistogramFamily family = [] {
     auto f = obs::histogram(
-        "http_client_request_duration_seconds",
-        {"http_request_method", "server_address", "server_port", "http_response_status_code", "error_type"},
-        {"Duration of HTTP client requests.", internal::http::duration_buckets()});
+        "http.client.request.duration",
+        {"http.request.method", "server.address", "server.port", "http.response.status_code", "error.type"},
+        {.description = "Duration of HTTP client requests.", .unit = "s", .buckets = internal::http::duration_buckets()});
     if (!f.ok()) internal::report_error("http-client-metrics", "HTTP client metric not recorded: " + f.error());
     return f;
   }();

@@ -3,7 +3,8 @@
 // backends that report changes per interval (OTLP delta temporality,
 // Datadog counts). Counters and histograms become the change since the
 // previous snapshot; a series whose total went down was reset (its process
-// restarted the count) and reports its new total. Gauges pass through.
+// restarted the count) and reports its new total. Gauges and up-down
+// counters pass through.
 #include <chrono>
 #include <string>
 #include <unordered_map>
@@ -25,6 +26,7 @@ class DeltaTracker {
  private:
   struct Previous {
     double value = 0;
+    std::int64_t int_value = 0;
     std::uint64_t count = 0;
     double sum = 0;
     std::vector<std::uint64_t> buckets;

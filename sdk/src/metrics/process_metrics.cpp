@@ -72,10 +72,12 @@ double open_fds() {
   return n - 1;  // the descriptor opendir itself holds
 }
 
-void add(std::vector<MetricFamilySnapshot>& out, const char* name, const char* help, MetricType type, double value) {
+void add(std::vector<MetricFamilySnapshot>& out, const char* name, const char* unit, const char* description,
+         MetricType type, double value) {
   MetricFamilySnapshot f;
   f.name = name;
-  f.help = help;
+  f.unit = unit;
+  f.description = description;
   f.type = type;
   SeriesSnapshot s;
   s.value = value;
@@ -90,18 +92,18 @@ void add_process_metrics(MetricsRegistry& registry) {
       [](std::vector<MetricFamilySnapshot>& out) {
     const ProcStat s = read_stat();
     if (s.ok) {
-      add(out, "process_cpu_seconds", "Total user and system CPU time spent in seconds.", MetricType::Counter,
+      add(out, "process_cpu_seconds", "s", "Total user and system CPU time spent in seconds.", MetricType::Counter,
           s.cpu_seconds);
-      add(out, "process_resident_memory_bytes", "Resident memory size in bytes.", MetricType::Gauge, s.resident_bytes);
-      add(out, "process_virtual_memory_bytes", "Virtual memory size in bytes.", MetricType::Gauge, s.virtual_bytes);
-      add(out, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+      add(out, "process_resident_memory_bytes", "By", "Resident memory size in bytes.", MetricType::Gauge, s.resident_bytes);
+      add(out, "process_virtual_memory_bytes", "By", "Virtual memory size in bytes.", MetricType::Gauge, s.virtual_bytes);
+      add(out, "process_start_time_seconds", "s", "Start time of the process since unix epoch in seconds.",
           MetricType::Gauge, s.start_time_seconds);
-      add(out, "process_threads", "Number of OS threads in the process.", MetricType::Gauge, s.threads);
+      add(out, "process_threads", "{thread}", "Number of OS threads in the process.", MetricType::Gauge, s.threads);
     }
-    add(out, "process_open_fds", "Number of open file descriptors.", MetricType::Gauge, open_fds());
+    add(out, "process_open_fds", "{file_descriptor}", "Number of open file descriptors.", MetricType::Gauge, open_fds());
     rlimit lim{};
     if (getrlimit(RLIMIT_NOFILE, &lim) == 0)
-      add(out, "process_max_fds", "Maximum number of open file descriptors.", MetricType::Gauge,
+      add(out, "process_max_fds", "{file_descriptor}", "Maximum number of open file descriptors.", MetricType::Gauge,
           lim.rlim_cur == RLIM_INFINITY ? -1.0 : static_cast<double>(lim.rlim_cur));
       },
       {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes",

@@ -10,6 +10,7 @@
 #include "core/diagnostics.hpp"
 #include "core/fork_locks.hpp"
 #include "metrics/insert_only_index.hpp"
+#include "text/utf8.hpp"
 #include "obs/metric.hpp"
 #include "obs/metrics_registry.hpp"
 
@@ -20,21 +21,27 @@ struct Series {
   std::uint64_t hash = 0;
   std::vector<std::string> values;
   bool overflow = false;
+  // Counters and up-down counters both keep a CounterCell.
   std::variant<std::monostate, CounterCell, GaugeCell, HistogramCell> cell;
 };
 
 struct Family {
   Family(MetricsRegistry::Impl* r, std::size_t series_limit) : registry(r), limit(series_limit) {}
-  std::uint64_t hash = 0;  // of the canonical name, for the registry's index
+  std::uint64_t hash = 0;  // of the name, for the registry's index
   MetricsRegistry::Impl* registry;
-  std::string name;
-  std::string help;
+  std::string name;  // OpenTelemetry name, as registered
+  std::string unit;
+  std::string description;
   MetricType type = MetricType::Counter;
-  std::vector<std::string> keys;
+  std::vector<std::string> keys;  // attribute keys, as registered
   std::vector<double> bounds;
   std::size_t limit;
   internal::InsertOnlyIndex<Series> index;
   std::atomic<bool> full{false};  // limit reached: new label sets go straight to overflow
+  // A (up-down) counter's points are integers until a snapshot first finds
+  // a fractional total; from then on they are doubles, for good, so an
+  // exported series never changes type back and forth.
+  mutable std::atomic<bool> fractional{false};
 
   std::mutex mutex;  // guards creation and the lists below
   std::vector<std::unique_ptr<Series>> series;
@@ -43,18 +50,10 @@ struct Family {
   std::atomic<CounterCell*> overflow_count{nullptr};
 };
 
-// A facade spelling of a name ("comments.created") pointing at its family.
-struct Alias {
-  std::uint64_t hash = 0;
-  std::string name;
-  Family* family = nullptr;
-};
-
 }  // namespace detail
 
 namespace {
 constexpr std::size_t kMaxFamilies = 4096;
-constexpr std::size_t kMaxAliases = 8192;
 constexpr std::size_t kMaxLabels = 16;
 constexpr std::size_t kMaxLabelValueBytes = 1024;
 constexpr std::size_t kMaxBuckets = 256;  // memory per series is buckets x shards x 8 bytes
@@ -66,6 +65,7 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(Reject::kCount)>
 std::string_view type_name(MetricType t) {
   switch (t) {
     case MetricType::Counter: return "counter";
+    case MetricType::UpDownCounter: return "up-down counter";
     case MetricType::Gauge: return "gauge";
     case MetricType::Histogram: return "histogram";
   }
@@ -82,33 +82,17 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// Tag keys match label keys with dots read as underscores.
-bool key_equal(std::string_view tag, std::string_view key) {
-  if (tag.size() != key.size()) return false;
-  for (std::size_t i = 0; i < tag.size(); ++i)
-    if (tag[i] != key[i] && !(tag[i] == '.' && key[i] == '_')) return false;
-  return true;
-}
-
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    if (n == 0 || i + n > s.size() || (n == 2 && c < 0xc2)) return false;
-    for (std::size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
-    i += n;
-  }
-  return true;
-}
-
-// Sample names a family puts in the exposition, to refuse collisions such
-// as a gauge "x_count" beside a histogram "x".
-std::vector<std::string> exposed_names(const std::string& name, MetricType type) {
+// Prometheus sample names a family puts in the exposition (and its
+// OpenMetrics family name), to refuse collisions such as a gauge "x_count"
+// beside a histogram "x", or "a.b" beside "a_b".
+std::vector<std::string> exposed_names(const std::string& prometheus_name, MetricType type) {
   switch (type) {
-    case MetricType::Counter: return {name + "_total"};
-    case MetricType::Gauge: return {name};
-    case MetricType::Histogram: return {name + "_bucket", name + "_count", name + "_sum"};
+    case MetricType::Counter:
+      return {prometheus_name, prometheus_name.substr(0, prometheus_name.size() - 6)};  // without "_total"
+    case MetricType::UpDownCounter:
+    case MetricType::Gauge: return {prometheus_name};
+    case MetricType::Histogram:
+      return {prometheus_name, prometheus_name + "_bucket", prometheus_name + "_count", prometheus_name + "_sum"};
   }
   return {};
 }
@@ -119,9 +103,8 @@ struct MetricsRegistry::Impl {
   std::mutex mutex;  // registration
   std::vector<std::unique_ptr<detail::Family>> families;
   internal::InsertOnlyIndex<detail::Family> by_name;
-  std::vector<std::unique_ptr<detail::Alias>> alias_store;
-  internal::InsertOnlyIndex<detail::Alias> aliases;
-  std::map<std::string, std::string, std::less<>> exposed;  // sample name -> family name
+  // Prometheus sample name -> the name it was registered under.
+  std::map<std::string, std::string, std::less<>> exposed{{"target_info", "(the resource's target_info)"}};
   std::vector<Collector> collectors;
   std::atomic<std::size_t> default_limit{2000};
 
@@ -133,9 +116,9 @@ struct MetricsRegistry::Impl {
     internal::report_error(key, message);
   }
 
-  detail::Family* find_family(std::string_view canonical) const {
-    const std::uint64_t h = internal::hash_pieces(&canonical, 1);
-    return by_name.find(h, [&](const detail::Family& f) { return f.name == canonical; });
+  detail::Family* find_family(std::string_view name) const {
+    const std::uint64_t h = internal::hash_pieces(&name, 1);
+    return by_name.find(h, [&](const detail::Family& f) { return f.name == name; });
   }
 
   // Never throws; on failure returns nullptr and sets `error` (already
@@ -181,32 +164,39 @@ detail::Family* MetricsRegistry::Impl::register_locked(std::string_view raw, Met
     reason = why;
     return nullptr;
   };
-  std::string name = canonical_metric_name(raw, error);
-  if (name.empty()) return fail(Reject::InvalidName, error);
-  if (type == MetricType::Counter && ends_with(name, "_total")) name.resize(name.size() - 6);
-  if (name.empty())
-    return fail(Reject::InvalidName, "metric name '" + std::string(raw) + "' has nothing before '_total'");
-  if (type != MetricType::Counter && ends_with(name, "_total"))
-    return fail(Reject::InvalidName, std::string(type_name(type)) + " name '" + name +
-                                         "' ends in '_total', which Prometheus reserves for counters");
-  if (type == MetricType::Histogram && (ends_with(name, "_bucket") || ends_with(name, "_count") || ends_with(name, "_sum")))
-    return fail(Reject::InvalidName, "histogram name '" + name +
-                                         "' ends in _bucket, _count or _sum, which its own series use");
+  if (!valid_instrument_name(raw, error)) return fail(Reject::InvalidName, error);
+  const std::string name(raw);
+  if (!valid_unit(options.unit, error)) return fail(Reject::InvalidName, "metric '" + name + "': " + error);
+  const std::string prometheus_name = prometheus_metric_name(name, options.unit, type);
+  if (type != MetricType::Counter && ends_with(prometheus_name, "_total"))
+    return fail(Reject::InvalidName, std::string(type_name(type)) + " '" + name + "' would be '" + prometheus_name +
+                                         "' in Prometheus, whose '_total' suffix is for counters");
+  if (type == MetricType::Histogram && (ends_with(prometheus_name, "_bucket") || ends_with(prometheus_name, "_count") ||
+                                        ends_with(prometheus_name, "_sum")))
+    return fail(Reject::InvalidName, "histogram '" + name + "' would be '" + prometheus_name +
+                                         "' in Prometheus, whose _bucket, _count and _sum suffixes its own series use");
 
   if (raw_keys.size() > kMaxLabels)
     return fail(Reject::InvalidName, "metric '" + name + "' has " + std::to_string(raw_keys.size()) +
                                          " label keys; at most " + std::to_string(kMaxLabels) + " are allowed");
   std::vector<std::string> keys;
+  std::vector<std::string> label_names;  // the keys as Prometheus labels
   for (auto k : raw_keys) {
-    std::string key = canonical_label_name(k, error);
-    if (key.empty()) return fail(Reject::InvalidName, "metric '" + name + "': " + error);
-    if (type == MetricType::Histogram && key == "le")
-      return fail(Reject::InvalidName, "histogram '" + name + "' cannot have a label 'le': Prometheus uses it for buckets");
-    if (key == "otel_metric_overflow")
+    if (!valid_attribute_key(k, error)) return fail(Reject::InvalidName, "metric '" + name + "': " + error);
+    std::string key(k);
+    std::string label = prometheus_label_name(key);
+    if (type == MetricType::Histogram && label == "le")
+      return fail(Reject::InvalidName, "histogram '" + name + "' cannot have a label key '" + key +
+                                           "': Prometheus uses 'le' for buckets");
+    if (label == "otel_metric_overflow")
       return fail(Reject::InvalidName, "metric '" + name + "': label 'otel_metric_overflow' is reserved for the overflow series");
     if (std::find(keys.begin(), keys.end(), key) != keys.end())
-      return fail(Reject::InvalidName, "metric '" + name + "' lists label '" + key + "' twice");
+      return fail(Reject::InvalidName, "metric '" + name + "' lists label key '" + key + "' twice");
+    if (auto same = std::find(label_names.begin(), label_names.end(), label); same != label_names.end())
+      return fail(Reject::InvalidName, "metric '" + name + "': label keys '" + keys[same - label_names.begin()] +
+                                           "' and '" + key + "' are both '" + label + "' in Prometheus");
     keys.push_back(std::move(key));
+    label_names.push_back(std::move(label));
   }
 
   std::vector<double> bounds;
@@ -230,7 +220,8 @@ detail::Family* MetricsRegistry::Impl::register_locked(std::string_view raw, Met
                                                                                    existing->keys.begin(),
                                                                                    existing->keys.end()));
     const bool buckets_ok = type != MetricType::Histogram || existing->bounds == bounds || options.buckets.empty();
-    if (existing->type == type && same_keys && buckets_ok) {
+    const bool unit_ok = options.unit.empty() || options.unit == existing->unit;
+    if (existing->type == type && same_keys && buckets_ok && unit_ok) {
       if (order) {
         order->clear();
         if (existing->keys != keys)
@@ -242,16 +233,19 @@ detail::Family* MetricsRegistry::Impl::register_locked(std::string_view raw, Met
     }
     std::string message = "metric '" + name + "' is already registered as a " + std::string(type_name(existing->type)) +
                           " with label keys " + key_list(existing->keys);
-    if (existing->type == type && same_keys)
+    if (existing->type == type && same_keys && !buckets_ok)
       message += " and other bucket bounds (register histograms with custom buckets before their first use)";
+    else if (existing->type == type && same_keys)
+      message += " and unit '" + existing->unit + "' (not '" + options.unit + "')";
     return fail(Reject::Conflict, message + "; cannot register it as a " + std::string(type_name(type)) +
                                       " with label keys " + key_list(keys));
   }
-  for (const auto& sample : exposed_names(name, type)) {
+  const auto samples = exposed_names(prometheus_name, type);
+  for (const auto& sample : samples) {
     auto it = exposed.find(sample);
     if (it != exposed.end())
-      return fail(Reject::Conflict, "metric '" + name + "' would expose '" + sample + "', which metric '" +
-                                        it->second + "' already exposes");
+      return fail(Reject::Conflict, "metric '" + name + "' would be '" + sample + "' in Prometheus, as metric '" +
+                                        it->second + "' already is; rename one of them");
   }
   if (families.size() >= kMaxFamilies)
     return fail(Reject::TooManyFamilies, "metric '" + name + "' not registered: the registry already holds " +
@@ -261,11 +255,12 @@ detail::Family* MetricsRegistry::Impl::register_locked(std::string_view raw, Met
   auto f = std::make_unique<detail::Family>(this, limit);
   f->name = name;
   f->hash = internal::hash_pieces(std::array<std::string_view, 1>{f->name}.data(), 1);
-  f->help = options.help.empty() ? std::string(type_name(type)) + " " + name : options.help;
+  f->unit = options.unit;
+  f->description = options.description;
   f->type = type;
   f->keys = std::move(keys);
   f->bounds = std::move(bounds);
-  for (const auto& sample : exposed_names(name, type)) exposed.emplace(sample, name);
+  for (const auto& sample : samples) exposed.emplace(sample, name);
   detail::Family* raw_ptr = f.get();
   families.push_back(std::move(f));
   by_name.insert(raw_ptr);
@@ -273,11 +268,9 @@ detail::Family* MetricsRegistry::Impl::register_locked(std::string_view raw, Met
 }
 
 detail::Family* MetricsRegistry::Impl::facade_family(std::string_view name, MetricType type, Tags tags) {
-  const std::uint64_t h = internal::hash_pieces(&name, 1);
-  detail::Alias* alias = aliases.find(h, [&](const detail::Alias& a) { return a.name == name; });
-  detail::Family* f = alias ? alias->family : nullptr;
+  detail::Family* f = find_family(name);
   if (!f) {
-    // First use of this spelling: register with the tag keys, sorted.
+    // First use of this name: register with the tag keys, sorted.
     std::array<std::string_view, kMaxLabels + 1> keys;
     std::size_t n = 0;
     for (const Tag& t : tags) {
@@ -289,11 +282,6 @@ detail::Family* MetricsRegistry::Impl::facade_family(std::string_view name, Metr
     std::vector<std::uint8_t> ignored;  // the facade maps tags by key, not by position
     f = register_family(name, type, std::span<const std::string_view>(keys.data(), n), {}, error, &ignored);
     if (!f) return nullptr;
-    std::lock_guard lock(mutex);
-    if (!aliases.find(h, [&](const detail::Alias& a) { return a.name == name; }) && alias_store.size() < kMaxAliases) {
-      alias_store.push_back(std::make_unique<detail::Alias>(detail::Alias{h, std::string(name), f}));
-      aliases.insert(alias_store.back().get());
-    }
   }
   if (f->type != type) {
     reject(Reject::Conflict, "type:" + f->name,
@@ -309,7 +297,7 @@ bool MetricsRegistry::Impl::map_tags(detail::Family* f, Tags tags, std::array<st
   for (std::size_t i = 0; ok && i < f->keys.size(); ++i) {
     ok = false;
     for (const Tag& t : tags) {
-      if (key_equal(t.key(), f->keys[i])) {
+      if (t.key() == f->keys[i]) {
         out[i] = t.value();
         ok = true;
         break;
@@ -345,7 +333,8 @@ void* MetricsRegistry::Impl::bind(detail::Family* f, std::span<const std::string
 
   auto make_cell = [f](detail::Series& s) {
     switch (f->type) {
-      case MetricType::Counter: s.cell.emplace<detail::CounterCell>(); break;
+      case MetricType::Counter:
+      case MetricType::UpDownCounter: s.cell.emplace<detail::CounterCell>(); break;
       case MetricType::Gauge: s.cell.emplace<detail::GaugeCell>(); break;
       case MetricType::Histogram: s.cell.emplace<detail::HistogramCell>(f->bounds.data(), f->bounds.size()); break;
     }
@@ -360,7 +349,7 @@ void* MetricsRegistry::Impl::bind(detail::Family* f, std::span<const std::string
     } else if (f->series.size() < f->limit) {
       for (auto v : values) {
         if (v.size() > kMaxLabelValueBytes) problem = "is longer than " + std::to_string(kMaxLabelValueBytes) + " bytes";
-        else if (!valid_utf8(v)) problem = "is not valid UTF-8";
+        else if (!text::is_valid_utf8(v)) problem = "is not valid UTF-8";
       }
       if (problem.empty()) {
         auto s = std::make_unique<detail::Series>();
@@ -417,7 +406,7 @@ void MetricsRegistry::Impl::count_overflow(detail::Family* f) {
 MetricsRegistry::MetricsRegistry() : impl_(std::make_unique<Impl>()) {
   const std::string_view reason[] = {"reason"};
   auto rejected = counter("obs_metric_rejected", reason,
-                          {.help = "Measurements or registrations refused, by reason; see the SDK's error output",
+                          {.description = "Measurements or registrations refused, by reason; see the SDK's error output",
                            .series_limit = kRejectReasons.size()});
   for (std::size_t i = 0; i < kRejectReasons.size(); ++i) impl_->rejected[i] = rejected.labels(kRejectReasons[i]);
   const std::string_view metric[] = {"metric"};
@@ -425,7 +414,7 @@ MetricsRegistry::MetricsRegistry() : impl_(std::make_unique<Impl>()) {
   std::string error;
   impl_->overflow_family_ptr = impl_->register_family(
       "obs_metric_series_overflow", MetricType::Counter, metric,
-      {.help = "Measurements redirected to a metric's overflow series after its series limit",
+      {.description = "Measurements redirected to a metric's overflow series after its series limit",
        .series_limit = kMaxFamilies + 1},
       error);
 }
@@ -474,6 +463,14 @@ CounterFamily MetricsRegistry::counter(std::string_view name, std::span<const st
   std::vector<std::uint8_t> order;
   auto* f = impl_->register_family(name, MetricType::Counter, keys, options, error, &order);
   return CounterFamily(f, std::move(error), std::move(order));
+}
+
+UpDownCounterFamily MetricsRegistry::up_down_counter(std::string_view name, std::span<const std::string_view> keys,
+                                                     const MetricOptions& options) {
+  std::string error;
+  std::vector<std::uint8_t> order;
+  auto* f = impl_->register_family(name, MetricType::UpDownCounter, keys, options, error, &order);
+  return UpDownCounterFamily(f, std::move(error), std::move(order));
 }
 
 GaugeFamily MetricsRegistry::gauge(std::string_view name, std::span<const std::string_view> keys,
@@ -547,12 +544,22 @@ MetricsSnapshot MetricsRegistry::snapshot() const {
     SeriesSnapshot ss;
     ss.label_values = s.values;
     ss.overflow = s.overflow;
-    if (auto* c = std::get_if<detail::CounterCell>(&s.cell)) ss.value = c->value();
-    else if (auto* g = std::get_if<detail::GaugeCell>(&s.cell)) ss.value = g->value();
-    else if (auto* h = std::get_if<detail::HistogramCell>(&s.cell)) {
+    if (auto* c = std::get_if<detail::CounterCell>(&s.cell)) {
+      const auto sum = c->read();
+      const auto whole = f.type == MetricType::Counter ? static_cast<double>(sum.whole)
+                                                       : static_cast<double>(static_cast<std::int64_t>(sum.whole));
+      ss.value = whole + sum.fraction;
+      // Whole amounts added as doubles count as whole: only a fraction
+      // makes the family's points doubles.
+      const bool whole_fraction = sum.fraction == std::floor(sum.fraction) && std::fabs(sum.fraction) < 9007199254740992.0;
+      if (!whole_fraction) f.fractional.store(true, std::memory_order_relaxed);
+      else ss.int_value = static_cast<std::int64_t>(sum.whole + static_cast<std::uint64_t>(static_cast<std::int64_t>(sum.fraction)));
+    } else if (auto* g = std::get_if<detail::GaugeCell>(&s.cell)) {
+      ss.value = g->value();
+    } else if (auto* h = std::get_if<detail::HistogramCell>(&s.cell)) {
       ss.histogram.bounds = f.bounds;
       ss.histogram.counts.assign(h->bucket_count(), 0);
-      h->read(ss.histogram.counts.data(), ss.histogram.sum);
+      h->read(ss.histogram.counts.data(), ss.histogram.sum, ss.histogram.min, ss.histogram.max);
       for (auto c : ss.histogram.counts) ss.histogram.count += c;
       ss.histogram.exemplars.resize(h->bucket_count());
       for (std::size_t i = 0; i < h->bucket_count(); ++i) ss.histogram.exemplars[i] = h->exemplar(i);
@@ -562,13 +569,16 @@ MetricsSnapshot MetricsRegistry::snapshot() const {
   for (detail::Family* f : families) {
     MetricFamilySnapshot fs;
     fs.name = f->name;
-    fs.help = f->help;
+    fs.unit = f->unit;
+    fs.description = f->description;
     fs.type = f->type;
     fs.label_keys = f->keys;
     std::lock_guard lock(f->mutex);
     fs.series.reserve(f->series.size() + (f->overflow ? 1 : 0));
     for (auto& s : f->series) fs.series.push_back(read(*f, *s));
     if (f->overflow) fs.series.push_back(read(*f, *f->overflow));
+    fs.integer = (f->type == MetricType::Counter || f->type == MetricType::UpDownCounter) &&
+                 !f->fractional.load(std::memory_order_relaxed);
     out.families.push_back(std::move(fs));
   }
   for (auto& c : collectors) {
@@ -591,6 +601,9 @@ void* bind_series(Family* family, std::span<const std::string_view> values) {
 
 CounterFamily counter(std::string_view name, LabelKeys keys, const MetricOptions& options) {
   return MetricsRegistry::global().counter(name, std::span(keys.begin(), keys.size()), options);
+}
+UpDownCounterFamily up_down_counter(std::string_view name, LabelKeys keys, const MetricOptions& options) {
+  return MetricsRegistry::global().up_down_counter(name, std::span(keys.begin(), keys.size()), options);
 }
 GaugeFamily gauge(std::string_view name, LabelKeys keys, const MetricOptions& options) {
   return MetricsRegistry::global().gauge(name, std::span(keys.begin(), keys.size()), options);

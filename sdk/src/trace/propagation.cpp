@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "text/utf8.hpp"
 #include "trace/random_ids.hpp"
 
 namespace obs::propagation {
@@ -116,44 +117,6 @@ bool all_baggage_octets(std::string_view s) {
   return true;
 }
 
-// Well-formed UTF-8 (no overlong forms, surrogates or code points past
-// U+10FFFF). Baggage values are UTF-8 by spec, and they end up in logs and
-// JSON, where broken sequences cause trouble downstream.
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
-    if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-      if (c == 0xe0) lo = 0xa0;  // overlong
-      if (c == 0xed) hi = 0x9f;  // surrogates
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-      if (c == 0xf0) lo = 0x90;  // overlong
-      if (c == 0xf4) hi = 0x8f;  // past U+10FFFF
-    } else {
-      return false;
-    }
-    if (s.size() - i < len) return false;
-    const auto second = static_cast<unsigned char>(s[i + 1]);
-    if (second < lo || second > hi) return false;
-    for (std::size_t k = 2; k < len; ++k) {
-      const auto next = static_cast<unsigned char>(s[i + k]);
-      if (next < 0x80 || next > 0xbf) return false;
-    }
-    i += len;
-  }
-  return true;
-}
-
 // --- tracestate -----------------------------------------------------------
 // key = simple-key / multi-tenant-key (Trace Context level 1).
 bool valid_tracestate_key(std::string_view key) {
@@ -247,7 +210,7 @@ std::optional<std::pair<std::string, std::string>> parse_baggage_member(std::str
     semi = next;
   }
   std::string value;
-  if (!percent_decode(raw_value, value) || !valid_utf8(value)) return std::nullopt;
+  if (!percent_decode(raw_value, value) || !text::is_valid_utf8(value)) return std::nullopt;
   return std::pair<std::string, std::string>(std::string(key), std::move(value));
 }
 
@@ -375,7 +338,7 @@ std::string format_baggage(const Baggage& baggage) {
     // UTF-8 would be refused by parse_baggage: skip both rather than send
     // what a receiver must drop. Encoding never shrinks a value, so an
     // entry that is too long raw is skipped before encoding it.
-    if (!is_token(key) || key.size() + 1 + value.size() > kMaxBaggageBytes || !valid_utf8(value)) continue;
+    if (!is_token(key) || key.size() + 1 + value.size() > kMaxBaggageBytes || !text::is_valid_utf8(value)) continue;
     member.assign(key);
     member += '=';
     percent_encode(value, member);

@@ -50,8 +50,9 @@ class OBS_API MemoryMetricsBackend : public MetricsBackend {
   void attach(const Resource& resource, MetricsProducer producer) override;
 
   MetricsSnapshot snapshot() const;
-  // Counter total or gauge value of the series with exactly these labels
-  // (canonical names, counters without "_total"); nullopt if absent.
+  // Counter, up-down counter or gauge value of the series with exactly
+  // these labels, by the names registered ("http.server.active_requests",
+  // {{"http.request.method", "GET"}}); nullopt if absent.
   std::optional<double> value(std::string_view name, const Labels& labels = {}) const;
   // A histogram series' observation count and sum.
   std::optional<std::pair<std::uint64_t, double>> histogram(std::string_view name, const Labels& labels = {}) const;

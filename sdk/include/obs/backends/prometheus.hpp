@@ -1,8 +1,13 @@
 #pragma once
 // Prometheus backend: renders snapshots in the text exposition format with
 // prometheus-cpp's serializer, or in OpenMetrics 1.0 text (with histogram
-// exemplars) when the scraper asks for it. Pull-based: the admin server's
-// /metrics calls render() or render_openmetrics().
+// exemplars and # UNIT) when the scraper asks for it. Pull-based: the admin
+// server's /metrics calls render() or render_openmetrics().
+//
+// Names follow OpenTelemetry's Prometheus compatibility rules
+// (obs/metric_names.hpp): unit and "_total" suffixes, sanitised names and
+// label keys, up-down counters as gauges, and the resource's attributes as
+// the labels of one target_info series.
 #include <mutex>
 #include <string>
 
@@ -17,15 +22,17 @@ class OBS_API PrometheusBackend : public MetricsBackend {
   void attach(const Resource& resource, MetricsProducer producer) override;
   // A fresh snapshot rendered as text format 0.0.4.
   std::string render() const;
-  static std::string render(const MetricsSnapshot& snapshot);
+  // `resource`, when given, becomes the target_info series.
+  static std::string render(const MetricsSnapshot& snapshot, const Resource* resource = nullptr);
   // A fresh snapshot rendered as OpenMetrics 1.0 text, ending in "# EOF".
   // Histogram buckets carry their exemplar (trace_id, span_id), if any.
   std::string render_openmetrics() const;
-  static std::string render_openmetrics(const MetricsSnapshot& snapshot);
+  static std::string render_openmetrics(const MetricsSnapshot& snapshot, const Resource* resource = nullptr);
 
  private:
   mutable std::mutex mutex_;
   MetricsProducer producer_;
+  Resource resource_;
 };
 
 }  // namespace obs

@@ -120,7 +120,14 @@ class CounterCell {
     else
       add_slow(v);
   }
-  double value() const {
+  // The whole increments (modulo 2^64: an up-down counter adds negative
+  // ones as their two's complement, so the sum read as signed is exact) and
+  // the sum of the fractional amounts.
+  struct Sum {
+    std::uint64_t whole;
+    double fraction;
+  };
+  Sum read() const {
     Sum sum{shared_whole_.load(std::memory_order_relaxed),
             std::bit_cast<double>(shared_fraction_.load(std::memory_order_relaxed))};
     for_each_thread_cells(
@@ -131,14 +138,18 @@ class CounterCell {
           s->fraction += std::bit_cast<double>(w[1].load(std::memory_order_relaxed));
         },
         &sum);
+    return sum;
+  }
+  double value() const {
+    const Sum sum = read();
     return static_cast<double>(sum.whole) + sum.fraction;
+  }
+  double signed_value() const {
+    const Sum sum = read();
+    return static_cast<double>(static_cast<std::int64_t>(sum.whole)) + sum.fraction;
   }
 
  private:
-  struct Sum {
-    std::uint64_t whole;
-    double fraction;
-  };
   // First update on this thread in this chunk, or no ids left.
   template <class T>
   [[gnu::noinline]] void add_slow(T n) {
@@ -226,19 +237,23 @@ class HistogramCell {
  public:
   // `bounds` (ascending, finite) must outlive the cell: it is owned by the family.
   HistogramCell(const double* bounds, std::size_t n)
-      : bounds_(bounds), n_(n), words_count_(static_cast<std::uint32_t>(n + 2)), id_(allocate_cells(words_count_)),
+      : bounds_(bounds), n_(n), words_count_(static_cast<std::uint32_t>(n + 4)), id_(allocate_cells(words_count_)),
         shared_(id_ == kSharedCells ? new CellWord[words_count_]() : nullptr), exemplars_(new ExemplarSlot[n + 1]) {}
   HistogramCell(const HistogramCell&) = delete;
   HistogramCell& operator=(const HistogramCell&) = delete;
   ~HistogramCell() { release_cells(id_, words_count_); }
 
-  // Word 0 holds the sum's bits, word 1 + i the count of bucket i.
+  // Word 0 holds the sum's bits, word 1 + i the count of bucket i, then
+  // the smallest and the largest observation as order keys (below).
   void observe(double v) {
     if (v != v) return;  // NaN has no bucket; it would also poison the sum
     const std::size_t i = bucket_index(v);
     if (CellWord* w = this_thread_words(id_)) [[likely]] {
       add_owned(w[1 + i], std::uint64_t{1});
       add_owned(w[0], v);
+      const std::uint64_t key = order_key(v);
+      raise_owned(w[n_ + 2], ~key);  // min: the largest complement
+      raise_owned(w[n_ + 3], key);
     } else {
       observe_slow(i, v);
     }
@@ -249,11 +264,18 @@ class HistogramCell {
   }
 
   std::size_t bucket_count() const { return n_ + 1; }
-  // Adds per-bucket counts (n+1 entries) and the sum into the outputs.
-  void read(std::uint64_t* counts, double& sum) const {
-    Totals totals{counts, &sum, n_};
+  // Adds per-bucket counts (n+1 entries) and the sum into the outputs, and
+  // sets min and max when anything was observed.
+  void read(std::uint64_t* counts, double& sum, std::optional<double>& min, std::optional<double>& max) const {
+    Totals totals{counts, &sum, n_, 0, 0};
     if (shared_) add_words(shared_.get(), &totals);
     for_each_thread_cells(id_, &add_words, &totals);
+    if (totals.max_key != 0) max = from_order_key(totals.max_key);
+    if (totals.min_key != 0) min = from_order_key(~totals.min_key);
+  }
+  void read(std::uint64_t* counts, double& sum) const {
+    std::optional<double> min, max;
+    read(counts, sum, min, max);
   }
   // The last sampled observation of bucket `i` (< bucket_count()), if any.
   std::optional<Exemplar> exemplar(std::size_t i) const { return exemplars_[i].read(); }
@@ -263,20 +285,48 @@ class HistogramCell {
     std::uint64_t* counts;
     double* sum;
     std::size_t n;
+    std::uint64_t min_key;
+    std::uint64_t max_key;
   };
   static void add_words(const CellWord* w, void* context) {
     auto* t = static_cast<Totals*>(context);
     *t->sum += std::bit_cast<double>(w[0].load(std::memory_order_relaxed));
     for (std::size_t i = 0; i <= t->n; ++i) t->counts[i] += w[1 + i].load(std::memory_order_relaxed);
+    t->min_key = std::max(t->min_key, w[t->n + 2].load(std::memory_order_relaxed));
+    t->max_key = std::max(t->max_key, w[t->n + 3].load(std::memory_order_relaxed));
+  }
+
+  // A double's bits mapped so that unsigned order is numeric order; never 0
+  // (nor its complement all ones) for a number, so 0 means "nothing yet".
+  static std::uint64_t order_key(double v) {
+    const auto bits = std::bit_cast<std::uint64_t>(v);
+    return (bits >> 63) ? ~bits : bits ^ (std::uint64_t{1} << 63);
+  }
+  static double from_order_key(std::uint64_t key) {
+    return std::bit_cast<double>((key >> 63) ? key ^ (std::uint64_t{1} << 63) : ~key);
+  }
+  // Only this thread writes the word: a plain load and, rarely, a store.
+  static void raise_owned(CellWord& word, std::uint64_t key) {
+    if (key > word.load(std::memory_order_relaxed)) word.store(key, std::memory_order_relaxed);
+  }
+  static void raise_atomic(CellWord& word, std::uint64_t key) {
+    std::uint64_t cur = word.load(std::memory_order_relaxed);
+    while (key > cur && !word.compare_exchange_weak(cur, key, std::memory_order_relaxed)) {
+    }
   }
 
   [[gnu::noinline]] void observe_slow(std::size_t i, double v) {
+    const std::uint64_t key = order_key(v);
     if (CellWord* w = allocate_thread_chunk(id_)) {
       add_owned(w[1 + i], std::uint64_t{1});
       add_owned(w[0], v);
+      raise_owned(w[n_ + 2], ~key);
+      raise_owned(w[n_ + 3], key);
     } else if (shared_) {
       shared_[1 + i].fetch_add(1, std::memory_order_relaxed);
       atomic_add_bits(shared_[0], v);
+      raise_atomic(shared_[n_ + 2], ~key);
+      raise_atomic(shared_[n_ + 3], key);
     }  // else: out of memory for this thread's words; the observation is lost
   }
 

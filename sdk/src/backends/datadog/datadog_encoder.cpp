@@ -290,6 +290,7 @@ std::vector<Point> points_of(const MetricFamilySnapshot& fam, const SeriesSnapsh
   };
   switch (fam.type) {
     case MetricType::Counter: add(name, s.value, PointType::Count); break;
+    case MetricType::UpDownCounter:  // its current total, as a gauge (it may go down)
     case MetricType::Gauge: add(name, s.value, PointType::Gauge); break;
     case MetricType::Histogram: {
       const auto& h = s.histogram;

@@ -104,6 +104,7 @@ using OtlpLogBackend = OtlpRecordBackend<LogBackend, LogBatch, LogRecord>;
 struct MetricsExport {
   MetricsSnapshot snapshot;
   std::chrono::system_clock::time_point start;
+  std::chrono::system_clock::time_point cumulative_start;  // the SDK's start, for up-down counters
 };
 
 std::uint64_t points(const MetricsExport& e) {
@@ -129,8 +130,10 @@ class OtlpMetricsBackend final : public MetricsBackend, public internal::CountsO
                                                                          : otlp::Temporality::Cumulative;
                     const auto& e = batch.front();
                     std::vector<internal::Payload> out;
-                    out.push_back({json ? otlp::encode_metrics_json(resource->get(), e.snapshot, e.start, t)
-                                        : otlp::encode_metrics_protobuf(resource->get(), e.snapshot, e.start, t),
+                    out.push_back({json ? otlp::encode_metrics_json(resource->get(), e.snapshot, e.start, t,
+                                                                    e.cumulative_start)
+                                        : otlp::encode_metrics_protobuf(resource->get(), e.snapshot, e.start, t,
+                                                                        e.cumulative_start),
                                    points(e)});
                     return out;
                   },
@@ -149,9 +152,9 @@ class OtlpMetricsBackend final : public MetricsBackend, public internal::CountsO
     if (!delta_) attach(Resource{}, {});  // driven without init(): start now
     if (temporality_ == OtlpTemporality::Delta) {
       auto d = delta_->next(snapshot);
-      exporter_.add(MetricsExport{std::move(d), delta_->interval_start()});
+      exporter_.add(MetricsExport{std::move(d), delta_->interval_start(), start_});
     } else {
-      exporter_.add(MetricsExport{snapshot, start_});
+      exporter_.add(MetricsExport{snapshot, start_, start_});
     }
   }
   void flush() override {

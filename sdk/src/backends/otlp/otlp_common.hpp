@@ -15,6 +15,9 @@
 namespace obs::otlp::detail {
 
 inline constexpr std::string_view kScopeName = "obs";
+// The semantic conventions the built-in instrumentation follows (names,
+// units, attribute keys), sent as every scope's schema_url.
+inline constexpr std::string_view kSchemaUrl = "https://opentelemetry.io/schemas/1.26.0";
 inline constexpr std::string_view kOverflowAttribute = "otel.metric.overflow";
 inline constexpr std::string_view kThreadIdAttribute = "thread.id";
 inline constexpr std::string_view kRequestIdAttribute = "request_id";
@@ -23,43 +26,5 @@ inline constexpr std::string_view kRequestIdAttribute = "request_id";
 // sampled). The remoteness bits 8-9 stay clear, as in span_flags(), so
 // both flags fields mean the same thing.
 inline std::uint32_t link_flags(const SpanLink& link) { return link.context.sampled ? 0x01u : 0u; }
-
-// Calls visit(key, value) with a string_view, int64 or bool for each
-// resource attribute: the built-in ones in a fixed order (empty strings left
-// out), then Resource::attributes in their order. An extra attribute is
-// skipped when its key is empty, was already emitted by a built-in, or
-// appeared earlier in the list (the first one wins): OTLP requires unique
-// keys, and the built-in fields already hold the resolved values.
-template <class Visit>
-void for_each_resource_attribute(const Resource& r, Visit&& visit) {
-  std::array<std::string_view, 8> builtin_keys;
-  std::size_t builtins = 0;
-  auto builtin = [&](std::string_view key, auto value) {
-    builtin_keys[builtins++] = key;
-    visit(key, value);
-  };
-  auto builtin_string = [&](std::string_view key, std::string_view value) {
-    if (!value.empty()) builtin(key, value);
-  };
-  builtin_string("service.name", r.service);
-  builtin_string("service.version", r.version);
-  builtin_string("deployment.environment", r.environment);
-  builtin_string("host.name", r.host);
-  if (r.pid != 0) builtin(std::string_view("process.pid"), static_cast<std::int64_t>(r.pid));
-  builtin_string("telemetry.sdk.name", "obs");
-  builtin_string("telemetry.sdk.language", "cpp");
-  builtin_string("telemetry.sdk.version", OBS_VERSION);
-
-  const auto emitted_builtins = std::span(builtin_keys).first(builtins);
-  const auto& extra = r.attributes;
-  for (std::size_t i = 0; i < extra.size(); ++i) {
-    const std::string_view key = extra[i].first;
-    if (key.empty() || std::find(emitted_builtins.begin(), emitted_builtins.end(), key) != emitted_builtins.end()) continue;
-    // Quadratic, but resources carry a handful of attributes.
-    const auto earlier = extra.begin() + static_cast<std::ptrdiff_t>(i);
-    if (std::find_if(extra.begin(), earlier, [&](const auto& kv) { return kv.first == key; }) != earlier) continue;
-    visit(key, std::string_view(extra[i].second));
-  }
-}
 
 }  // namespace obs::otlp::detail

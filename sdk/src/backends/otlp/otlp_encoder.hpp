@@ -37,13 +37,18 @@ enum class Temporality { Cumulative, Delta };
 
 // `start_time` is the start of the counters' and histograms' interval (the
 // SDK's start when cumulative); the snapshot's own time is every data
-// point's time.
+// point's time. Up-down counters are always cumulative (OpenTelemetry's
+// delta preference keeps them so), since `cumulative_start` (the SDK's
+// start; `start_time` when left at the epoch). Families without series are
+// left out: OTLP has no use for a metric without data points.
 std::string encode_metrics_protobuf(const Resource& resource, const MetricsSnapshot& snapshot,
                                     std::chrono::system_clock::time_point start_time,
-                                    Temporality temporality = Temporality::Cumulative);
+                                    Temporality temporality = Temporality::Cumulative,
+                                    std::chrono::system_clock::time_point cumulative_start = {});
 std::string encode_metrics_json(const Resource& resource, const MetricsSnapshot& snapshot,
                                 std::chrono::system_clock::time_point start_time,
-                                Temporality temporality = Temporality::Cumulative);
+                                Temporality temporality = Temporality::Cumulative,
+                                std::chrono::system_clock::time_point cumulative_start = {});
 
 // Mappings shared by both encodings (exposed for tests).
 int severity_number(log::Level level);            // TRACE=1 DEBUG=5 INFO=9 WARN=13 ERROR=17 FATAL=21, Off=0

@@ -14,7 +14,7 @@
 
 #include "backends/otlp/otlp_common.hpp"
 #include "backends/otlp/otlp_encoder.hpp"
-#include "backends/otlp/utf8.hpp"
+#include "text/utf8.hpp"
 
 namespace obs::otlp {
 namespace {
@@ -36,9 +36,9 @@ class Json {
       const char c = s[i];
       const auto u = static_cast<unsigned char>(c);
       if (u >= 0x80) {
-        const detail::Utf8Step step = detail::utf8_step(s, i);
+        const text::Utf8Step step = text::utf8_step(s, i);
         if (step.valid) out_.append(s.substr(i, step.length));
-        else out_.append(detail::kReplacementCharacter);
+        else out_.append(text::kReplacementCharacter);
         i += step.length;
         continue;
       }
@@ -176,14 +176,16 @@ void open(Json& j, const Resource& r, std::string_view resource_x, std::string_v
   j.key(resource_x);
   j.raw("[{\"resource\":{\"attributes\":[");
   bool first = true;
-  detail::for_each_resource_attribute(r, [&](std::string_view key, auto value) { key_value(j, first, key, value); });
+  for_each_resource_attribute(r, [&](std::string_view key, auto value) { key_value(j, first, key, value); });
   j.raw("]},");
   j.key(scope_x);
   j.raw("[{\"scope\":{\"name\":");
   j.string(detail::kScopeName);
   j.raw(",\"version\":");
   j.string(OBS_VERSION);
-  j.raw("},");
+  j.raw("},\"schemaUrl\":");
+  j.string(detail::kSchemaUrl);
+  j.ch(',');
   j.key(items);
   j.ch('[');
 }
@@ -365,8 +367,13 @@ void number_points(Json& j, const MetricFamilySnapshot& fam, std::uint64_t start
     }
     j.raw("\"timeUnixNano\":");
     j.uint64_string(now);
-    j.raw(",\"asDouble\":");
-    j.number(s.value);
+    if (fam.integer) {
+      j.raw(",\"asInt\":");  // an int64: a string in proto3's JSON mapping
+      j.int64_string(s.int_value);
+    } else {
+      j.raw(",\"asDouble\":");
+      j.number(s.value);
+    }
     j.ch('}');
   }
   j.ch(']');
@@ -375,11 +382,12 @@ void number_points(Json& j, const MetricFamilySnapshot& fam, std::uint64_t start
 }  // namespace
 
 std::string encode_metrics_json(const Resource& resource, const MetricsSnapshot& snapshot,
-                                std::chrono::system_clock::time_point start_time, Temporality temporality) {
+                                std::chrono::system_clock::time_point start_time, Temporality temporality,
+                                std::chrono::system_clock::time_point cumulative_start) {
   std::string out;
   std::size_t guess = 512;
   for (const auto& f : snapshot.families) {
-    guess += 96 + f.name.size() + f.help.size();
+    guess += 96 + f.name.size() + f.description.size() + f.unit.size();
     std::size_t labels = 0;
     for (const auto& k : f.label_keys) labels += 48 + 2 * k.size();
     for (const auto& s : f.series) guess += 96 + labels + 40 * s.histogram.counts.size() + 160 * s.histogram.exemplars.size();
@@ -387,16 +395,22 @@ std::string encode_metrics_json(const Resource& resource, const MetricsSnapshot&
   out.reserve(guess);
   Json j(out);
   const auto start = unix_nanos(start_time);
+  const auto since_start = cumulative_start.time_since_epoch().count() != 0 ? unix_nanos(cumulative_start) : start;
   const auto now = unix_nanos(snapshot.time);
   open(j, resource, "resourceMetrics", "scopeMetrics", "metrics");
   bool first_metric = true;
   for (const auto& fam : snapshot.families) {
+    if (fam.series.empty()) continue;
     j.sep(first_metric);
     j.raw("{\"name\":");
     j.string(fam.name);
-    if (!fam.help.empty()) {
+    if (!fam.description.empty()) {
       j.raw(",\"description\":");
-      j.string(fam.help);
+      j.string(fam.description);
+    }
+    if (!fam.unit.empty()) {
+      j.raw(",\"unit\":");
+      j.string(fam.unit);
     }
     switch (fam.type) {
       case MetricType::Counter:
@@ -405,6 +419,13 @@ std::string encode_metrics_json(const Resource& resource, const MetricsSnapshot&
         j.raw(",\"aggregationTemporality\":");
         j.integer(temporality_number(temporality));
         j.raw(",\"isMonotonic\":true}");
+        break;
+      case MetricType::UpDownCounter:
+        j.raw(",\"sum\":{");
+        number_points(j, fam, since_start, now);
+        j.raw(",\"aggregationTemporality\":");
+        j.integer(temporality_number(Temporality::Cumulative));
+        j.raw(",\"isMonotonic\":false}");
         break;
       case MetricType::Gauge:
         j.raw(",\"gauge\":{");
@@ -476,6 +497,14 @@ std::string encode_metrics_json(const Resource& resource, const MetricsSnapshot&
               j.ch('}');
             }
             j.ch(']');
+          }
+          if (h.min) {
+            j.raw(",\"min\":");
+            j.number(*h.min);
+          }
+          if (h.max) {
+            j.raw(",\"max\":");
+            j.number(*h.max);
           }
           j.ch('}');
         }

@@ -12,7 +12,7 @@
 
 #include "backends/otlp/otlp_common.hpp"
 #include "backends/otlp/otlp_encoder.hpp"
-#include "backends/otlp/utf8.hpp"
+#include "text/utf8.hpp"
 
 namespace obs::otlp {
 namespace {
@@ -61,12 +61,12 @@ class Writer {
   // Protobuf strings must be UTF-8: well-formed input (the usual case) is
   // appended as is, anything else is repaired with U+FFFD in place.
   void string_field(std::uint32_t field, std::string_view s) {
-    if (detail::is_valid_utf8(s)) {
+    if (text::is_valid_utf8(s)) {
       bytes_field(field, s.data(), s.size());
       return;
     }
     auto body = begin(field);
-    detail::append_utf8_repaired(out_, s);
+    text::append_utf8_repaired(out_, s);
     end(body);
   }
 
@@ -137,13 +137,14 @@ void key_value(Writer& w, std::uint32_t field, const OwnedField& f) {
 // with its scope (field 1) written; returns the scope_x body start.
 std::size_t resource_and_scope(Writer& w, const Resource& r) {
   auto res = w.begin(1);
-  detail::for_each_resource_attribute(r, [&](std::string_view key, auto value) { key_value(w, 1, key, value); });
+  for_each_resource_attribute(r, [&](std::string_view key, auto value) { key_value(w, 1, key, value); });
   w.end(res);
   auto scope_x = w.begin(2);
   auto scope = w.begin(1);
   w.string_field(1, detail::kScopeName);
   w.string_field(2, OBS_VERSION);
   w.end(scope);
+  w.string_field(3, detail::kSchemaUrl);  // ScopeX.schema_url
   return scope_x;
 }
 
@@ -253,11 +254,12 @@ void series_attributes(Writer& w, std::uint32_t field, const MetricFamilySnapsho
 }  // namespace
 
 std::string encode_metrics_protobuf(const Resource& resource, const MetricsSnapshot& snapshot,
-                                    std::chrono::system_clock::time_point start_time, Temporality temporality) {
+                                    std::chrono::system_clock::time_point start_time, Temporality temporality,
+                                    std::chrono::system_clock::time_point cumulative_start) {
   std::string out;
   std::size_t guess = 256;
   for (const auto& f : snapshot.families) {
-    guess += 32 + f.name.size() + f.help.size();
+    guess += 32 + f.name.size() + f.description.size() + f.unit.size();
     std::size_t labels = 0;
     for (const auto& k : f.label_keys) labels += 8 + 2 * k.size();
     for (const auto& s : f.series) guess += 40 + labels + 17 * s.histogram.counts.size() + 60 * s.histogram.exemplars.size();
@@ -265,40 +267,48 @@ std::string encode_metrics_protobuf(const Resource& resource, const MetricsSnaps
   out.reserve(guess);
   Writer w(out);
   const auto start = unix_nanos(start_time);
+  const auto since_start = cumulative_start.time_since_epoch().count() != 0 ? unix_nanos(cumulative_start) : start;
   const auto now = unix_nanos(snapshot.time);
   const auto temporality_number = static_cast<std::uint64_t>(otlp::temporality_number(temporality));
+  // NumberDataPoint: attributes, start, time, then as_double (4) or as_int (6).
+  const auto number_point = [&](const MetricFamilySnapshot& fam, const SeriesSnapshot& s, std::uint64_t from) {
+    auto dp = w.begin(1);
+    series_attributes(w, 7, fam, s);
+    if (from != 0) w.fixed64_field(2, from);
+    w.fixed64_field(3, now);
+    if (fam.integer) w.fixed64_field(6, static_cast<std::uint64_t>(s.int_value));
+    else w.double_field(4, s.value);
+    w.end(dp);
+  };
 
   auto rm = w.begin(1);  // ExportMetricsServiceRequest.resource_metrics
   auto sm = resource_and_scope(w, resource);
   for (const auto& fam : snapshot.families) {
+    if (fam.series.empty()) continue;
     auto metric = w.begin(2);  // ScopeMetrics.metrics
     w.string_field(1, fam.name);
-    if (!fam.help.empty()) w.string_field(2, fam.help);
+    if (!fam.description.empty()) w.string_field(2, fam.description);
+    if (!fam.unit.empty()) w.string_field(3, fam.unit);
     switch (fam.type) {
       case MetricType::Counter: {
         auto sum = w.begin(7);
-        for (const auto& s : fam.series) {
-          auto dp = w.begin(1);
-          series_attributes(w, 7, fam, s);
-          if (start != 0) w.fixed64_field(2, start);
-          w.fixed64_field(3, now);
-          w.double_field(4, s.value);
-          w.end(dp);
-        }
+        for (const auto& s : fam.series) number_point(fam, s, start);
         w.uint_field(2, temporality_number);
         w.bool_field(3, true);
         w.end(sum);
         break;
       }
+      case MetricType::UpDownCounter: {
+        auto sum = w.begin(7);
+        for (const auto& s : fam.series) number_point(fam, s, since_start);
+        w.uint_field(2, static_cast<std::uint64_t>(otlp::temporality_number(Temporality::Cumulative)));
+        // is_monotonic false: the default, so not written.
+        w.end(sum);
+        break;
+      }
       case MetricType::Gauge: {
         auto gauge = w.begin(5);
-        for (const auto& s : fam.series) {
-          auto dp = w.begin(1);
-          series_attributes(w, 7, fam, s);
-          w.fixed64_field(3, now);
-          w.double_field(4, s.value);
-          w.end(dp);
-        }
+        for (const auto& s : fam.series) number_point(fam, s, 0);
         w.end(gauge);
         break;
       }
@@ -331,6 +341,8 @@ std::string encode_metrics_protobuf(const Resource& resource, const MetricsSnaps
             if (ex->trace_id.valid()) w.bytes_field(5, ex->trace_id.bytes.data(), ex->trace_id.bytes.size());
             w.end(e);
           }
+          if (h.min) w.double_field(11, *h.min);
+          if (h.max) w.double_field(12, *h.max);
           w.end(dp);
         }
         w.uint_field(2, temporality_number);

@@ -2,7 +2,8 @@
 // the 0.0.4 text format). Differs from 0.0.4 where the spec says so: counter
 // families are named without "_total" in # TYPE/# HELP while their samples
 // carry it, HELP escapes '"' too, histogram buckets may carry an exemplar
-// ("# {trace_id=...,span_id=...} value timestamp"), and "# EOF" ends it.
+// ("# {trace_id=...,span_id=...} value timestamp"), a family's unit is
+// said in "# UNIT", the resource is an info family, and "# EOF" ends it.
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -10,7 +11,9 @@
 #include <string>
 #include <unordered_set>
 
+#include "backends/prometheus/target_info.hpp"
 #include "obs/backends/prometheus.hpp"
+#include "obs/metric_names.hpp"
 
 namespace obs {
 namespace {
@@ -48,6 +51,7 @@ void append_escaped(std::string& out, std::string_view s) {
 const char* type_name(MetricType t) {
   switch (t) {
     case MetricType::Counter: return "counter";
+    case MetricType::UpDownCounter:
     case MetricType::Gauge: return "gauge";
     case MetricType::Histogram: return "histogram";
   }
@@ -55,7 +59,7 @@ const char* type_name(MetricType t) {
 }
 
 // {k="v",...} with an optional extra label last (le for buckets); nothing if empty.
-void append_labels(std::string& out, const MetricFamilySnapshot& f, const SeriesSnapshot& s,
+void append_labels(std::string& out, const std::vector<std::string>& keys, const SeriesSnapshot& s,
                    std::string_view extra_key = {}, std::string_view extra_value = {}) {
   bool first = true;
   auto label = [&](std::string_view k, std::string_view v) {
@@ -69,8 +73,7 @@ void append_labels(std::string& out, const MetricFamilySnapshot& f, const Series
   if (s.overflow) {
     label("otel_metric_overflow", "true");
   } else {
-    for (std::size_t i = 0; i < f.label_keys.size() && i < s.label_values.size(); ++i)
-      label(f.label_keys[i], s.label_values[i]);
+    for (std::size_t i = 0; i < keys.size() && i < s.label_values.size(); ++i) label(keys[i], s.label_values[i]);
   }
   if (!extra_key.empty()) label(extra_key, extra_value);
   if (!first) out += '}';
@@ -99,55 +102,85 @@ void append_exemplar(std::string& out, const Exemplar& e) {
 
 std::string PrometheusBackend::render_openmetrics() const {
   MetricsProducer producer;
+  Resource resource;
   {
     std::lock_guard lock(mutex_);
     producer = producer_;
+    resource = resource_;
   }
-  return producer ? render_openmetrics(producer()) : std::string("# EOF\n");
+  return producer ? render_openmetrics(producer(), &resource) : std::string("# EOF\n");
 }
 
-std::string PrometheusBackend::render_openmetrics(const MetricsSnapshot& snapshot) {
+std::string PrometheusBackend::render_openmetrics(const MetricsSnapshot& snapshot, const Resource* resource) {
   std::string out;
   out.reserve(4096);
   // Every name a family would write; a family that would repeat one is left
   // out, as Prometheus rejects the whole scrape otherwise.
   std::unordered_set<std::string> names;
+  if (resource) {
+    out += "# TYPE target info\n# HELP target ";
+    out += prometheus_text::kTargetInfoHelp;
+    out += "\ntarget_info";
+    std::vector<std::string> keys;
+    SeriesSnapshot info;
+    for (auto& [k, v] : prometheus_text::target_info_labels(*resource)) {
+      keys.push_back(std::move(k));
+      info.label_values.push_back(std::move(v));
+    }
+    append_labels(out, keys, info);
+    out += " 1\n";
+    names.insert({"target", "target_info"});
+  }
+  std::vector<std::string> keys;
   for (const auto& f : snapshot.families) {
     if (f.series.empty()) continue;
-    std::vector<std::string> own{f.name};
-    if (f.type == MetricType::Counter) own.push_back(f.name + "_total");
+    const std::string sample = prometheus_metric_name(f.name, f.unit, f.type);
+    // OpenMetrics names a counter's family without "_total", its samples with it.
+    const std::string name = f.type == MetricType::Counter ? sample.substr(0, sample.size() - 6) : sample;
+    std::vector<std::string> own{name};
+    if (f.type == MetricType::Counter) own.push_back(sample);
     if (f.type == MetricType::Histogram)
-      for (const char* suffix : {"_bucket", "_count", "_sum"}) own.push_back(f.name + suffix);
+      for (const char* suffix : {"_bucket", "_count", "_sum"}) own.push_back(name + suffix);
     bool clash = false;
     for (const auto& n : own) clash = clash || names.count(n) > 0;
     if (clash) continue;
     names.insert(own.begin(), own.end());
+    keys.clear();
+    for (const auto& k : f.label_keys) keys.push_back(prometheus_label_name(k));
 
     out += "# TYPE ";
-    out += f.name;
+    out += name;
     out += ' ';
     out += type_name(f.type);
     out += '\n';
-    if (!f.help.empty()) {
-      out += "# HELP ";
-      out += f.name;
+    // The unit is a suffix of the name (the renderer put it there), unless
+    // the name is nothing but the unit.
+    const std::string unit = prometheus_unit(f.unit);
+    if (!unit.empty() && name.size() > unit.size() && name.ends_with("_" + unit)) {
+      out += "# UNIT ";
+      out += name;
       out += ' ';
-      append_escaped(out, f.help);
+      out += unit;
       out += '\n';
     }
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    append_escaped(out, f.description.empty() ? f.name : f.description);  // as in render()
+    out += '\n';
     for (const auto& s : f.series) {
       switch (f.type) {
         case MetricType::Counter:
-          out += f.name;
-          out += "_total";
-          append_labels(out, f, s);
+          out += sample;
+          append_labels(out, keys, s);
           out += ' ';
           append_number(out, s.value);
           out += '\n';
           break;
+        case MetricType::UpDownCounter:
         case MetricType::Gauge:
-          out += f.name;
-          append_labels(out, f, s);
+          out += name;
+          append_labels(out, keys, s);
           out += ' ';
           append_number(out, s.value);
           out += '\n';
@@ -160,23 +193,23 @@ std::string PrometheusBackend::render_openmetrics(const MetricsSnapshot& snapsho
             cumulative += h.counts[i];
             le.clear();
             append_number(le, i < h.bounds.size() ? h.bounds[i] : std::numeric_limits<double>::infinity());
-            out += f.name;
+            out += name;
             out += "_bucket";
-            append_labels(out, f, s, "le", le);
+            append_labels(out, keys, s, "le", le);
             out += ' ';
             append_uint(out, cumulative);
             if (i < h.exemplars.size() && h.exemplars[i]) append_exemplar(out, *h.exemplars[i]);
             out += '\n';
           }
-          out += f.name;
+          out += name;
           out += "_count";
-          append_labels(out, f, s);
+          append_labels(out, keys, s);
           out += ' ';
           append_uint(out, h.count);
           out += '\n';
-          out += f.name;
+          out += name;
           out += "_sum";
-          append_labels(out, f, s);
+          append_labels(out, keys, s);
           out += ' ';
           append_number(out, h.sum);
           out += '\n';

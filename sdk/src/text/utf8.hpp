@@ -1,5 +1,5 @@
 #pragma once
-// UTF-8 validation and repair for the OTLP encoders (internal). Protobuf
+// UTF-8 validation and repair (internal; a leaf: imports nothing of obs). Protobuf
 // `string` fields must hold well-formed UTF-8 (libprotobuf rejects a message
 // otherwise) and so must JSON text, but the SDK's strings are whatever the
 // application passed. Ill-formed input is repaired by replacing each maximal
@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace obs::otlp::detail {
+namespace obs::text {
 
 inline constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
 
@@ -93,4 +93,4 @@ inline void append_utf8_repaired(std::string& out, std::string_view s) {
   }
 }
 
-}  // namespace obs::otlp::detail
+}  // namespace obs::text
