@@ -61,7 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // The first byte picks the unit's length, so names and units vary together.
   const std::size_t split = size == 0 ? 0 : std::min<std::size_t>(data[0] % 16, size - 1);
-  const std::string_view unit = input.substr(1, split);
+  const std::string_view unit = size == 0 ? input : input.substr(1, split);
   const std::string_view name = size == 0 ? input : input.substr(1 + split);
   for (auto type : {obs::MetricType::Counter, obs::MetricType::UpDownCounter, obs::MetricType::Gauge,
                     obs::MetricType::Histogram}) {

@@ -3,6 +3,7 @@
 // the same context.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "fuzz_check.hpp"
@@ -21,7 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto header = prop::format_traceparent(*parsed);
   FUZZ_CHECK(header.size() == 55);
   FUZZ_CHECK(header.starts_with("00-"));
-  FUZZ_CHECK(header.ends_with(parsed->sampled ? "-01" : "-00"));
+  // Only the defined flags (sampled, Level 2's random) are written.
+  const char flag = static_cast<char>('0' + (parsed->sampled ? 1 : 0) + (parsed->random_trace_id ? 2 : 0));
+  FUZZ_CHECK(header.substr(52) == std::string("-0") + flag);
 
   // The ids are the input's, verbatim (after the surrounding whitespace).
   const auto start = input.find_first_not_of(" \t");
@@ -33,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(again->trace_id == parsed->trace_id);
   FUZZ_CHECK(again->span_id == parsed->span_id);
   FUZZ_CHECK(again->sampled == parsed->sampled);
+  FUZZ_CHECK(again->random_trace_id == parsed->random_trace_id);
   FUZZ_CHECK(prop::format_traceparent(*again) == header);
   return 0;
 }

@@ -1,6 +1,7 @@
-// W3C traceparent/tracestate (Trace Context level 1), W3C Baggage and
-// x-request-id: table-driven checks of the specifications' rules, round
-// trips, and extract/inject through a plain header map.
+// W3C traceparent/tracestate (Trace Context Level 1, the Recommendation,
+// and Level 2's random flag), W3C Baggage and x-request-id: table-driven
+// checks of the specifications' rules, each case naming the section it
+// comes from, round trips, and extract/inject through a plain header map.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -42,6 +43,7 @@ struct TraceparentCase {
   std::string header;
   bool valid;
   bool sampled = false;
+  bool random = false;  // Level 2's random trace-id flag
 };
 
 const std::vector<TraceparentCase>& traceparent_cases() {
@@ -50,8 +52,12 @@ const std::vector<TraceparentCase>& traceparent_cases() {
       {"sampled", tp("00", "01"), true, true},
       {"unsampled", tp("00", "00"), true, false},
       {"other flag bits ignored, sampled", tp("00", "09"), true, true},
-      {"other flag bits ignored, unsampled", tp("00", "fe"), true, false},
-      {"all flags", tp("00", "ff"), true, true},
+      {"other flag bits ignored, unsampled", tp("00", "fc"), true, false},
+      {"all flags", tp("00", "ff"), true, true, true},
+      // Level 2, "Random Trace ID Flag": bit 1 says the trace id is random.
+      {"random flag", tp("00", "02"), true, false, true},
+      {"random and sampled", tp("00", "03"), true, true, true},
+      {"random with undefined bits", tp("00", "fe"), true, false, true},
       {"leading space trimmed", " " + tp("00", "01"), true, true},
       {"leading tab trimmed", "\t" + tp("00", "01"), true, true},
       {"trailing space trimmed", tp("00", "01") + " ", true, true},
@@ -119,18 +125,22 @@ TEST(TraceparentParse, SpecCases) {
     EXPECT_EQ(parsed->trace_id.hex(), kTrace);
     EXPECT_EQ(parsed->span_id.hex(), kSpan);
     EXPECT_EQ(parsed->sampled, c.sampled);
+    EXPECT_EQ(parsed->random_trace_id, c.random);
     EXPECT_TRUE(parsed->remote);
     EXPECT_TRUE(parsed->trace_state.empty());
     EXPECT_TRUE(parsed->valid());
   }
 }
 
-TEST(TraceparentFormat, WritesVersion00AndOnlyTheSampledFlag) {
+// "Versioning of traceparent" (write the highest version known, 00) and
+// "trace-flags" (undefined flags are written as zero; Level 2 defines bit 1).
+TEST(TraceparentFormat, WritesVersion00AndOnlyTheDefinedFlags) {
   for (const auto& c : traceparent_cases()) {
     if (!c.valid) continue;
     SCOPED_TRACE(c.name);
     const auto formatted = prop::format_traceparent(*prop::parse_traceparent(c.header));
-    EXPECT_EQ(formatted, tp("00", c.sampled ? "01" : "00"));
+    const char flags[] = {'0', static_cast<char>('0' + (c.sampled ? 1 : 0) + (c.random ? 2 : 0)), '\0'};
+    EXPECT_EQ(formatted, tp("00", flags));
   }
 }
 
@@ -169,6 +179,19 @@ std::string members(std::size_t n, std::string_view separator = ",") {
   for (std::size_t i = 1; i <= n; ++i) {
     if (i > 1) out += separator;
     out += "k" + std::to_string(i) + "=v" + std::to_string(i);
+  }
+  return out;
+}
+
+// n members of 400 characters (a 143-character key "l<i>kkk...", a
+// 256-character value).
+std::string long_members(std::size_t n) {
+  std::string out;
+  for (std::size_t i = 1; i <= n; ++i) {
+    if (i > 1) out += ',';
+    std::string key = "l" + std::to_string(i);
+    key.resize(143, 'k');
+    out += key + "=" + std::string(256, 'v');
   }
   return out;
 }
@@ -233,20 +256,32 @@ const std::vector<TracestateCase>& tracestate_cases() {
       {"value 256 chars", "foo=" + std::string(256, 'v'), "foo=" + std::string(256, 'v')},
       {"value 257 chars", "foo=" + std::string(257, 'v'), std::nullopt},
       {"one bad member discards all", "foo=1,bar", std::nullopt},
-      // Duplicates.
-      {"duplicate key", "foo=1,foo=2", std::nullopt},
-      {"duplicate key, same value", "foo=1,foo=1", std::nullopt},
-      {"duplicate key apart", "foo=1,bar=2,foo=3", std::nullopt},
-      {"duplicate multi-tenant key", "t@s=1,t@s=2", std::nullopt},
-      {"same tenant, other system", "t@s=1,t@r=2", "t@s=1,t@r=2"},
-      // Member count.
-      {"32 members", members(32), members(32)},
-      {"32 members with OWS", members(32, " , "), members(32)},
-      {"32 members and empty ones", ",," + members(32, ",,") + ",", members(32)},
-      {"33 members", members(33), std::nullopt},
-      // Size cap (8192 bytes).
-      {"8192 bytes", "a=b" + std::string(8189, ' '), "a=b"},
-      {"8193 bytes", "a=b" + std::string(8190, ' '), std::nullopt},
+      // "Combined Header Value": one entry per key, the leftmost being the
+      // most recent position, so a repeated key's later members go.
+      {"combined header value: duplicate key", "foo=1,foo=2", "foo=1"},
+      {"combined header value: duplicate key, same value", "foo=1,foo=1", "foo=1"},
+      {"combined header value: duplicate key apart", "foo=1,bar=2,foo=3", "foo=1,bar=2"},
+      {"combined header value: duplicate multi-tenant key", "t@s=1,t@s=2", "t@s=1"},
+      {"combined header value: same tenant, other system", "t@s=1,t@r=2", "t@s=1,t@r=2"},
+      {"combined header value: a bad duplicate still discards all", "foo=1,foo=", std::nullopt},
+      // "list": at most 32 members; more are dropped from the end.
+      {"list: 32 members", members(32), members(32)},
+      {"list: 32 members with OWS", members(32, " , "), members(32)},
+      {"list: 32 members and empty ones", ",," + members(32, ",,") + ",", members(32)},
+      {"list: 33 members, the last dropped", members(33), members(32)},
+      {"list: 40 members, the last 8 dropped", members(40), members(32)},
+      {"list: duplicates do not count", members(32) + ",k1=x,k33=v33", members(32)},
+      {"list: a dropped duplicate leaves room", "k1=v1,k1=x," + members(32).substr(6), members(32)},
+      // "tracestate Limits": past 8192 characters whole members go, those
+      // over 128 characters first, then from the end.
+      {"limits: 8192 characters kept whole", long_members(20) + ",s=" + std::string(170, 'v'),
+       long_members(20) + ",s=" + std::string(170, 'v')},
+      {"limits: long members from the end", long_members(25), long_members(20)},
+      {"limits: long members before short ones", long_members(21) + ",s1=1,s2=2,s3=3",
+       long_members(20) + ",s1=1,s2=2,s3=3"},
+      {"limits: trailing OWS is not counted", "a=b" + std::string(8189, ' '), "a=b"},
+      {"limits: 65536 bytes read", "a=b" + std::string(65533, ' '), "a=b"},
+      {"limits: over 65536 bytes refused", "a=b" + std::string(65534, ' '), std::nullopt},
   };
   return cases;
 }
@@ -501,9 +536,73 @@ TEST(PropagationExtract, InvalidTraceparentIgnoresTracestate) {
 }
 
 TEST(PropagationExtract, InvalidTracestateKeepsTraceparent) {
-  const auto context = extract_from({{"traceparent", tp("00", "01")}, {"tracestate", "rojo=1,rojo=2"}});
+  const auto context = extract_from({{"traceparent", tp("00", "01")}, {"tracestate", "rojo=1,Rojo=2"}});
   EXPECT_TRUE(context.span.valid());
   EXPECT_TRUE(context.span.trace_state.empty());
+}
+
+// Repeated header fields, as a carrier with several values per name hands
+// them over (an ordered list of name/value pairs, like HTTP's).
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+obs::Context extract_fields_from(const Fields& fields) {
+  return prop::extract_fields([&fields](std::string_view name, const prop::HeaderFieldVisitor& field) {
+    for (const auto& [n, v] : fields)
+      if (n == name) field(v);
+  });
+}
+
+// RFC 9110 section 5.3 (Field Order): repeated fields combine into one
+// value, comma-joined in order. Trace Context's "tracestate Header Field
+// Values" requires exactly that for tracestate; for traceparent two fields
+// make a value no parser accepts, so a new trace starts.
+TEST(PropagationExtract, Rfc9110Sec5_3_RepeatedFieldsAreCombinedInOrder) {
+  struct Case {
+    const char* name;
+    Fields fields;
+    bool span_valid;
+    std::string trace_state;
+    obs::Baggage baggage;
+  };
+  const std::string parent = tp("00", "01");
+  const std::string other = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  for (const auto& c : std::vector<Case>{
+           {"one of each", {{"traceparent", parent}, {"tracestate", "a=1"}}, true, "a=1", {}},
+           {"two traceparents start a new trace", {{"traceparent", parent}, {"traceparent", other}}, false, "", {}},
+           {"the same traceparent twice also does",
+            {{"traceparent", parent}, {"traceparent", parent}, {"tracestate", "a=1"}}, false, "", {}},
+           {"tracestate fields joined in order",
+            {{"tracestate", "foo=1,bar=2"}, {"traceparent", parent}, {"tracestate", "rojo=1,congo=2"},
+             {"tracestate", "baz=3"}},
+            true, "foo=1,bar=2,rojo=1,congo=2,baz=3", {}},
+           {"empty tracestate fields", {{"traceparent", parent}, {"tracestate", ""}, {"tracestate", "foo=1"}}, true,
+            "foo=1", {}},
+           {"a key repeated across fields keeps the first",
+            {{"traceparent", parent}, {"tracestate", "foo=1"}, {"tracestate", "foo=2"}}, true, "foo=1", {}},
+           {"32 members over four fields",
+            {{"traceparent", parent}, {"tracestate", members(10)}, {"tracestate", "k11=v11,k12=v12"},
+             {"tracestate", members(32).substr(members(12).size() + 1)}},
+            true, members(32), {}},
+           {"baggage fields joined",
+            {{"baggage", "a=1"}, {"baggage", "b=2,c=3"}}, false, "", {{"a", "1"}, {"b", "2"}, {"c", "3"}}},
+       }) {
+    SCOPED_TRACE(c.name);
+    const auto context = extract_fields_from(c.fields);
+    EXPECT_EQ(context.span.valid(), c.span_valid);
+    EXPECT_EQ(context.span.trace_state, c.trace_state);
+    EXPECT_EQ(context.baggage, c.baggage);
+  }
+  // Two request ids joined are not one valid id: a new one is made.
+  const auto ids = extract_fields_from({{"x-request-id", "a"}, {"x-request-id", "b"}});
+  EXPECT_EQ(ids.request_id.size(), 32u);
+}
+
+// Level 2, "Random Trace ID Flag": kept through extract and inject.
+TEST(PropagationRoundTrip, Level2RandomFlagIsPropagated) {
+  for (const char* flags : {"00", "01", "02", "03"}) {
+    SCOPED_TRACE(flags);
+    EXPECT_EQ(inject_to(extract_from({{"traceparent", tp("00", flags)}})).at("traceparent"), tp("00", flags));
+  }
 }
 
 TEST(PropagationExtract, InvalidRequestIdIsReplaced) {
@@ -563,7 +662,8 @@ TEST(PropagationRoundTrip, ExtractInjectThroughAHeaderMap) {
                       {"baggage", "userId = alice;prop, bad, serverNode=DF%2028"},
                       {"x-request-id", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6"}};
   const auto once = inject_to(extract_from(loose));
-  EXPECT_EQ(once, (Headers{{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+  // Flags 0b: sampled and random (bits 0 and 1) kept, bit 3 written as zero.
+  EXPECT_EQ(once, (Headers{{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-03"},
                            {"tracestate", "congo=ucfJifl5GOE,rojo=00f067aa0ba902b7"},
                            {"baggage", "userId=alice,serverNode=DF%2028"},
                            {"x-request-id", "f81d4fae-7dec-11d0-a765-00a0c91e6bf6"}}));

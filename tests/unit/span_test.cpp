@@ -12,6 +12,7 @@
 #include "obs/backends/memory_span.hpp"
 #include "obs/log_format.hpp"
 #include "obs/obs.hpp"
+#include "obs/propagation.hpp"
 #include "trace/random_ids.hpp"
 
 namespace {
@@ -288,6 +289,50 @@ TEST(Sampling, TraceIdRatioKeepsAboutThatShareAndDecidesPerTraceId) {
   a.end();
   Span b("b", parent, SpanKind::Server);
   EXPECT_EQ(b.recording(), first);  // the same trace id, the same decision
+}
+
+// OpenTelemetry's consistent probability sampling: randomness R is the
+// trace id's rightmost 56 bits, kept when R >= (1 - ratio) * 2^56, so the
+// boundary falls exactly where the spec puts it.
+TEST(Sampling, TraceIdRatioUsesTheRightmost56BitsAgainstTheSpecsThreshold) {
+  Tracing t(obs::Config::Sampler::TraceIdRatio, 0.25);
+  const auto decided = [](std::uint64_t randomness, std::uint8_t first_byte) {
+    obs::Context parent;  // a remote parent under TraceIdRatio (not parent-based): only the id decides
+    parent.span.trace_id.bytes[0] = first_byte;  // outside the 56 bits: changes nothing
+    for (int i = 0; i < 7; ++i)
+      parent.span.trace_id.bytes[static_cast<std::size_t>(15 - i)] = static_cast<std::uint8_t>(randomness >> (8 * i));
+    parent.span.span_id.bytes[7] = 1;
+    parent.span.random_trace_id = true;
+    Span s("decide", parent, SpanKind::Server);
+    return s.recording();
+  };
+  const std::uint64_t threshold = std::uint64_t{3} << 54;  // (1 - 0.25) * 2^56
+  EXPECT_TRUE(decided(threshold, 0));
+  EXPECT_TRUE(decided((std::uint64_t{1} << 56) - 1, 0xff));
+  EXPECT_FALSE(decided(threshold - 1, 0));
+  EXPECT_FALSE(decided(0, 0xff));
+}
+
+// W3C Trace Context Level 2, "Random Trace ID Flag": the traces obs starts
+// say their ids are random; children and remote parents keep what their
+// trace says.
+TEST(Spans, Level2RandomFlagOnNewTracesAndKeptByChildren) {
+  Tracing t;
+  Span root("root");
+  EXPECT_TRUE(root.context().random_trace_id);
+  {
+    Span child("child");
+    EXPECT_TRUE(child.context().random_trace_id);
+    std::string traceparent;
+    obs::propagation::inject(obs::current_context(), [&](std::string_view name, std::string value) {
+      if (name == "traceparent") traceparent = std::move(value);
+    });
+    EXPECT_EQ(traceparent.substr(53), "03");  // sampled and random
+  }
+  obs::Context remote;
+  remote.span = *obs::propagation::parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  Span server("server", remote, SpanKind::Server);
+  EXPECT_FALSE(server.context().random_trace_id);  // the caller's trace did not say so
 }
 
 TEST(Correlation, LogsInsideASpanCarryItsIdsAndTheRequestId) {

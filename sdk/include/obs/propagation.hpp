@@ -1,6 +1,7 @@
 #pragma once
 // Reading and writing the headers that carry context between services:
-// W3C traceparent and tracestate (Trace Context level 1), W3C baggage, and
+// W3C traceparent and tracestate (Trace Context Level 1, the
+// Recommendation, and Level 2's random trace-id flag), W3C baggage, and
 // x-request-id. Every parser is total: malformed input yields "absent"
 // (the spec's fallback), never an exception, and never allocates more
 // than a bounded amount.
@@ -17,14 +18,20 @@ namespace obs::propagation {
 // traceparent: "00-<32 hex trace id>-<16 hex span id>-<2 hex flags>".
 // Version 00 must have exactly four fields; a higher version may carry more
 // after a '-'; version ff, upper-case hex, all-zero ids or bad lengths are
-// invalid. The result has remote = true and an empty trace_state.
+// invalid. Flags: bit 0 sampled, bit 1 random trace id (Level 2); the
+// others are ignored and written as zero. The result has remote = true and
+// an empty trace_state.
 OBS_API std::optional<SpanContext> parse_traceparent(std::string_view header);
 OBS_API std::string format_traceparent(const SpanContext& context);
 
-// tracestate: up to 32 list members "key=value", keys and values per the
-// spec's grammar. Returns the normalised header (empty members dropped,
-// whitespace trimmed), or nullopt if any member is invalid, a key repeats,
-// or there are more than 32 members: the whole header is then discarded.
+// tracestate: list members "key=value", keys and values per the spec's
+// grammar (simple keys and multi-tenant "tenant@system" keys). Returns the
+// normalised header: empty members and whitespace around members dropped,
+// a repeated key's later members dropped (the first is the most recent
+// position), members past the 32nd dropped from the end, and, past 8192
+// characters, whole members removed: those over 128 characters first, then
+// from the end. Returns nullopt, so the whole header is discarded, when a
+// member is malformed or the header exceeds 65536 bytes.
 OBS_API std::optional<std::string> parse_tracestate(std::string_view header);
 
 // baggage: "key=value;properties,key2=value2". Values are percent-decoded.
@@ -44,9 +51,20 @@ inline constexpr std::string_view kTracestate = "tracestate";
 inline constexpr std::string_view kBaggage = "baggage";
 inline constexpr std::string_view kRequestId = "x-request-id";
 
-// The context an incoming request carries. `get(name)` returns a header's
-// value or nullptr. An invalid or absent traceparent yields an invalid
-// span context (a new trace starts); the request id is always set.
+// The context an incoming request carries. An invalid or absent
+// traceparent yields an invalid span context (a new trace starts); the
+// request id is always set.
+//
+// `get(name, field)` calls field(value) for every field of header `name`
+// (matched case-insensitively by the caller), in the order received.
+// Repeated fields are combined as RFC 9110 section 5.3 says: joined with
+// commas, in order. So two tracestate fields make one list, and two
+// traceparent fields make an invalid one: a new trace starts.
+using HeaderFieldVisitor = std::function<void(std::string_view value)>;
+using HeaderFieldsGetter = std::function<void(std::string_view name, const HeaderFieldVisitor& field)>;
+OBS_API Context extract_fields(const HeaderFieldsGetter& get);
+// The same for a carrier with one value per name: `get(name)` returns it or
+// nullptr.
 using HeaderGetter = std::function<const std::string*(std::string_view name)>;
 OBS_API Context extract(const HeaderGetter& get);
 

@@ -40,6 +40,10 @@ struct SpanContext {
   TraceId trace_id;
   SpanId span_id;
   bool sampled = false;
+  // W3C Trace Context Level 2's random flag (trace-flags bit 1): the right
+  // 7 bytes of trace_id are random. Set on every trace obs starts, kept for
+  // the trace's children, propagated as received.
+  bool random_trace_id = false;
   bool remote = false;      // extracted from an incoming request
   std::string trace_state;  // W3C tracestate, already validated (empty if none)
   bool valid() const { return trace_id.valid() && span_id.valid(); }

@@ -248,10 +248,14 @@ std::optional<std::size_t> response_body_size(const httplib::Response& res) {
 }
 
 void start_span(ActiveRequest& a, const httplib::Request& req) {
-  const Context incoming = propagation::extract([&req](std::string_view name) -> const std::string* {
-    const auto it = req.headers.find(std::string(name));
-    return it == req.headers.end() ? nullptr : &it->second;
-  });
+  // Every field of each header, in the order received: repeated fields are
+  // combined as RFC 9110 says (httplib's multimap keeps equal keys in
+  // insertion order and compares names case-insensitively).
+  const Context incoming =
+      propagation::extract_fields([&req](std::string_view name, const propagation::HeaderFieldVisitor& field) {
+        const auto [first, last] = req.headers.equal_range(std::string(name));
+        for (auto it = first; it != last; ++it) field(it->second);
+      });
   a.request_id = incoming.request_id;
   std::string name(method_for_span_name(a.method));
   if (a.route) {

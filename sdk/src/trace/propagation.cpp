@@ -1,8 +1,9 @@
-// W3C Trace Context level 1 (traceparent, tracestate), W3C Baggage and
-// x-request-id. The parsers work on string_views and allocate only for
+// W3C Trace Context (traceparent, tracestate; Level 1 and Level 2's random
+// flag), W3C Baggage and x-request-id. The parsers work on string_views and allocate only for
 // their result, which the caps below keep bounded whatever the input size.
 #include "obs/propagation.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -23,9 +24,12 @@ constexpr std::size_t kMaxTraceparent = 512;
 // tracestate: the spec asks us to propagate at least 512 characters; the
 // grammar allows up to ~16 KiB (32 members of 256 + 1 + 256). 8 KiB is the
 // usual per-header limit of HTTP servers and proxies, so a longer header
-// rarely survives a hop anyway: we discard it whole rather than guess
-// where to cut.
+// rarely survives a hop: past it, whole members are removed the way the
+// spec's "tracestate Limits" says. A header over 64 KiB cannot be a valid
+// list even with generous whitespace, and is refused unread.
 constexpr std::size_t kMaxTracestate = 8192;
+constexpr std::size_t kMaxTracestateInput = 65536;
+constexpr std::size_t kLongTracestateMember = 128;  // removed first when truncating
 constexpr std::size_t kMaxTracestateMembers = 32;
 constexpr std::size_t kMaxTracestateKey = 256;
 constexpr std::size_t kMaxTenantId = 241;
@@ -242,9 +246,10 @@ std::optional<SpanContext> parse_traceparent(std::string_view header) {
       !decode_lc_hex(header.substr(53, 2), &flags, 1))
     return std::nullopt;
   if (!context.trace_id.valid() || !context.span_id.valid()) return std::nullopt;
-  // Only the sampled bit is defined; the others are ignored on input and
-  // written as zero on output, as level 1 requires.
+  // Bit 0 is sampled, bit 1 (Level 2) says the trace id is random; the
+  // others are ignored on input and written as zero on output.
   context.sampled = (flags & 0x01) != 0;
+  context.random_trace_id = (flags & 0x02) != 0;
   context.remote = true;
   return context;
 }
@@ -259,19 +264,20 @@ std::string format_traceparent(const SpanContext& context) {
   internal::append_hex(out, context.trace_id.bytes.data(), context.trace_id.bytes.size());
   out += '-';
   internal::append_hex(out, context.span_id.bytes.data(), context.span_id.bytes.size());
-  out += context.sampled ? "-01" : "-00";
+  out += "-0";
+  out += static_cast<char>('0' + (context.sampled ? 1 : 0) + (context.random_trace_id ? 2 : 0));
   return out;
 }
 
 // --- tracestate -----------------------------------------------------------
 
 std::optional<std::string> parse_tracestate(std::string_view header) {
-  if (header.size() > kMaxTracestate) return std::nullopt;
-  // Keys seen so far, for the duplicate check; 32 at most, so a linear scan
-  // costs less than a set.
+  if (header.size() > kMaxTracestateInput) return std::nullopt;
+  // The members kept, in order, and their keys for the duplicate check (32
+  // at most, so a linear scan costs less than a set).
+  std::array<std::string_view, kMaxTracestateMembers> members;
   std::array<std::string_view, kMaxTracestateMembers> keys;
   std::size_t count = 0;
-  std::string out;
   std::size_t pos = 0;
   for (;;) {
     const auto comma = header.find(',', pos);
@@ -286,17 +292,40 @@ std::optional<std::string> parse_tracestate(std::string_view header) {
       const auto eq = member.find('=');
       if (eq == std::string_view::npos) return std::nullopt;
       const auto key = member.substr(0, eq);
-      if (!valid_tracestate_key(key) || !valid_tracestate_value(member.substr(eq + 1)))
-        return std::nullopt;
-      if (count == kMaxTracestateMembers) return std::nullopt;
-      for (std::size_t i = 0; i < count; ++i)
-        if (keys[i] == key) return std::nullopt;
-      keys[count++] = key;
-      if (!out.empty()) out += ',';
-      out.append(member);
+      if (!valid_tracestate_key(key) || !valid_tracestate_value(member.substr(eq + 1))) return std::nullopt;
+      // A key appears once; a later member with it is a stale position (the
+      // most recent is leftmost) and is dropped. Past 32 members, the rest
+      // are dropped from the end.
+      const bool repeated = std::find(keys.begin(), keys.begin() + count, key) != keys.begin() + count;
+      if (!repeated && count < kMaxTracestateMembers) {
+        members[count] = member;
+        keys[count++] = key;
+      }
     }
     if (comma == std::string_view::npos) break;
     pos = comma + 1;
+  }
+  // Too long to propagate: whole members go, those over 128 characters
+  // first, then from the end (Trace Context, "tracestate Limits").
+  std::array<bool, kMaxTracestateMembers> dropped{};
+  std::size_t length = count == 0 ? 0 : count - 1;  // the commas
+  for (std::size_t i = 0; i < count; ++i) length += members[i].size();
+  for (std::size_t i = count; i-- > 0 && length > kMaxTracestate;) {
+    if (members[i].size() <= kLongTracestateMember) continue;
+    dropped[i] = true;
+    length -= members[i].size() + 1;
+  }
+  for (std::size_t i = count; i-- > 0 && length > kMaxTracestate;) {
+    if (dropped[i]) continue;
+    dropped[i] = true;
+    length -= members[i].size() + 1;
+  }
+  std::string out;
+  out.reserve(std::min(length, kMaxTracestate));
+  for (std::size_t i = 0; i < count; ++i) {
+    if (dropped[i]) continue;
+    if (!out.empty()) out += ',';
+    out.append(members[i]);
   }
   return out;
 }
@@ -379,26 +408,46 @@ std::string request_id_or_new(std::string_view incoming) {
 // Exceptions thrown by the caller's own getter or setter propagate
 // unchanged: they are the caller's, and swallowing them would hide bugs.
 
-Context extract(const HeaderGetter& get) {
-  const auto header = [&get](std::string_view name) -> const std::string* {
-    return get ? get(name) : nullptr;
+Context extract_fields(const HeaderFieldsGetter& get) {
+  // One buffer per header, reused by the thread: no allocation per request
+  // once they have grown.
+  thread_local std::string traceparent_value, tracestate_value, baggage_value, request_id_value;
+  // Every field of `name`, joined with ',' in order (RFC 9110 5.3); false if none.
+  const auto combined = [&get](std::string_view name, std::string& out) {
+    out.clear();
+    bool any = false;
+    if (get) {
+      get(name, [&](std::string_view value) {
+        if (any) out += ',';
+        out.append(value);
+        any = true;
+      });
+    }
+    return any;
   };
   Context context;
-  if (const auto* traceparent = header(kTraceparent)) {
-    if (auto span = parse_traceparent(*traceparent)) {
+  if (combined(kTraceparent, traceparent_value)) {
+    if (auto span = parse_traceparent(traceparent_value)) {
       context.span = std::move(*span);
       // tracestate is read only under a valid traceparent; an invalid
       // tracestate is discarded alone and leaves the traceparent in force.
-      if (const auto* tracestate = header(kTracestate)) {
-        if (auto state = parse_tracestate(*tracestate)) context.span.trace_state = std::move(*state);
+      if (combined(kTracestate, tracestate_value)) {
+        if (auto state = parse_tracestate(tracestate_value)) context.span.trace_state = std::move(*state);
       }
     }
   }
   // Otherwise context.span stays invalid: the caller starts a new trace.
-  if (const auto* baggage = header(kBaggage)) context.baggage = parse_baggage(*baggage);
-  const auto* request_id = header(kRequestId);
-  context.request_id = request_id_or_new(request_id ? std::string_view(*request_id) : std::string_view{});
+  if (combined(kBaggage, baggage_value)) context.baggage = parse_baggage(baggage_value);
+  const bool has_id = combined(kRequestId, request_id_value);
+  context.request_id = request_id_or_new(has_id ? std::string_view(request_id_value) : std::string_view{});
   return context;
+}
+
+Context extract(const HeaderGetter& get) {
+  return extract_fields([&get](std::string_view name, const HeaderFieldVisitor& field) {
+    if (!get) return;
+    if (const std::string* value = get(name)) field(*value);
+  });
 }
 
 void inject(const Context& context, const HeaderSetter& set) {

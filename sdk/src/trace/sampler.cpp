@@ -2,23 +2,27 @@
 
 #include <atomic>
 #include <cmath>
-#include <limits>
+#include <cstddef>
+#include <cstdint>
 
 namespace obs::internal {
 namespace {
 
 std::atomic<int> g_sampler{static_cast<int>(Config::Sampler::ParentBasedAlwaysOn)};
-// A trace is kept when the low 8 bytes of its id, read as a big-endian
-// number, fall below this: the same trace id gets the same decision in
-// every service that uses the same ratio.
-std::atomic<std::uint64_t> g_threshold{std::numeric_limits<std::uint64_t>::max()};
-std::atomic<bool> g_ratio_all{true};
+// OpenTelemetry's consistent probability sampling: the randomness R is the
+// trace id's rightmost 56 bits (W3C Trace Context Level 2 guarantees them
+// random when the trace id's random flag is set, which it is on every
+// trace obs starts; ids without the flag are presumed random too, as
+// OpenTelemetry's TraceIdRatioBased does). A trace is kept when R is at
+// least the rejection threshold T = (1 - ratio) * 2^56: the same trace id
+// gets the same decision in every service, in every SDK that follows the
+// spec, and a trace kept at one ratio is kept at every higher one.
+std::atomic<std::uint64_t> g_threshold{0};
 
 bool ratio_keeps(const TraceId& id) {
-  if (g_ratio_all.load(std::memory_order_relaxed)) return true;
-  std::uint64_t v = 0;
-  for (int i = 8; i < 16; ++i) v = (v << 8) | id.bytes[static_cast<std::size_t>(i)];
-  return v < g_threshold.load(std::memory_order_relaxed);
+  std::uint64_t r = 0;
+  for (std::size_t i = 9; i < 16; ++i) r = (r << 8) | id.bytes[i];
+  return r >= g_threshold.load(std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -26,10 +30,8 @@ bool ratio_keeps(const TraceId& id) {
 void set_sampler(Config::Sampler sampler, double ratio) {
   if (!(ratio >= 0)) ratio = 0;
   if (ratio > 1) ratio = 1;
-  g_ratio_all.store(ratio >= 1);
-  // 2^64 itself does not fit a uint64_t: ratio 1 is handled by g_ratio_all.
-  g_threshold.store(ratio >= 1 ? std::numeric_limits<std::uint64_t>::max()
-                               : static_cast<std::uint64_t>(std::ldexp(ratio, 64)));
+  // Rounded to the nearest threshold, as the spec's 56-bit precision allows.
+  g_threshold.store(static_cast<std::uint64_t>(std::llround(std::ldexp(1.0 - ratio, 56))));
   g_sampler.store(static_cast<int>(sampler));
 }
 

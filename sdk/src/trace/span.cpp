@@ -55,6 +55,7 @@ void swap_span_data(SpanData& a, SpanData& b) noexcept {
   std::swap(a.context.trace_id, b.context.trace_id);
   std::swap(a.context.span_id, b.context.span_id);
   std::swap(a.context.sampled, b.context.sampled);
+  std::swap(a.context.random_trace_id, b.context.random_trace_id);
   std::swap(a.context.remote, b.context.remote);
   a.context.trace_state.swap(b.context.trace_state);
   std::swap(a.parent_span_id, b.parent_span_id);
@@ -71,6 +72,7 @@ void swap_contexts(Context& a, Context& b) noexcept {
   std::swap(a.span.trace_id, b.span.trace_id);
   std::swap(a.span.span_id, b.span.span_id);
   std::swap(a.span.sampled, b.span.sampled);
+  std::swap(a.span.random_trace_id, b.span.random_trace_id);
   std::swap(a.span.remote, b.span.remote);
   a.span.trace_state.swap(b.span.trace_state);
   a.request_id.swap(b.request_id);
@@ -167,6 +169,9 @@ void Span::start(std::string_view name, const Context& parent, SpanKind kind, Fi
     data_.context.trace_id = has_parent ? parent.span.trace_id : internal::new_trace_id();
     data_.context.span_id = internal::new_span_id();
   }
+  // A trace obs starts has a random id (Level 2's flag); a child keeps
+  // whatever its trace's root said.
+  data_.context.random_trace_id = has_parent ? parent.span.random_trace_id : true;
   if (has_parent) {
     data_.context.trace_state = parent.span.trace_state;
     data_.parent_span_id = parent.span.span_id;
