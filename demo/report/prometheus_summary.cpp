@@ -349,7 +349,7 @@ std::vector<NamedQuery> summary_queries(const SummaryOptions& o) {
     return std::string("histogram_quantile(") + q + ", sum by (job, le) (rate(http_server_request_duration_seconds_bucket" +
            http + "}" + w + ")))";
   };
-  const std::string db = "{" + jobs + ",db_system=\"postgresql\"}";
+  const std::string db = "{" + jobs + ",db_system_name=\"postgresql\"}";
   const std::string conv = "{" + jobs + "}";
   return {
       {std::string(query_id::kRate), "requests/s (admin routes excluded)", all},

@@ -143,7 +143,7 @@ TEST(DemoReportPromQueries, PromqlIsWhatTheContractSays) {
             "job_svc|image_svc\",http_route!~\"/metrics|/health|/health/ready\"}[1m])))");
   EXPECT_NE(promql(query_id::kErrors).find("http_response_status_code=~\"5..\""), std::string::npos);
   EXPECT_NE(promql(query_id::kDbP95).find("db_client_operation_duration_seconds_bucket{job=~\"user_svc|job_svc|image_svc\","
-                                          "db_system=\"postgresql\"}[1m]"),
+                                          "db_system_name=\"postgresql\"}[1m]"),
             std::string::npos);
   EXPECT_NE(promql(query_id::kConvP95).find("image_svc_conversion_duration_seconds_bucket"), std::string::npos);
 

@@ -109,7 +109,7 @@ void expect_resource_lines(const std::string& text) {
       "resource {",
       "attributes {", "key: \"service.name\"", "value {", "string_value: \"checkout\"", "}", "}",
       "attributes {", "key: \"service.version\"", "value {", "string_value: \"1.2.3\"", "}", "}",
-      "attributes {", "key: \"deployment.environment\"", "value {", "string_value: \"staging\"", "}", "}",
+      "attributes {", "key: \"deployment.environment.name\"", "value {", "string_value: \"staging\"", "}", "}",
       "attributes {", "key: \"host.name\"", "value {", "string_value: \"web-1\"", "}", "}",
       "attributes {", "key: \"process.pid\"", "value {", "int_value: 4242", "}", "}",
       "attributes {", "key: \"telemetry.sdk.name\"", "value {", "string_value: \"obs\"", "}", "}",
@@ -127,7 +127,7 @@ void expect_json_resource(const nlohmann::json& r, const nlohmann::json& scope) 
   for (const auto& kv : r["attributes"]) attrs[kv["key"].get<std::string>()] = kv["value"];
   EXPECT_EQ(attrs["service.name"], (nlohmann::json{{"stringValue", "checkout"}}));
   EXPECT_EQ(attrs["service.version"], (nlohmann::json{{"stringValue", "1.2.3"}}));
-  EXPECT_EQ(attrs["deployment.environment"], (nlohmann::json{{"stringValue", "staging"}}));
+  EXPECT_EQ(attrs["deployment.environment.name"], (nlohmann::json{{"stringValue", "staging"}}));
   EXPECT_EQ(attrs["host.name"], (nlohmann::json{{"stringValue", "web-1"}}));
   EXPECT_EQ(attrs["process.pid"], (nlohmann::json{{"intValue", "4242"}}));
   EXPECT_EQ(attrs["telemetry.sdk.name"], (nlohmann::json{{"stringValue", "obs"}}));
@@ -147,8 +147,10 @@ std::vector<obs::SpanData> sample_spans() {
   s.context.trace_id = trace_id();
   s.context.span_id = span_id();
   s.context.sampled = true;
+  s.context.random_trace_id = true;
   s.context.trace_state = "vendor=abc,other=1";
   s.parent_span_id = parent_id();
+  s.parent_remote = true;  // a server span continuing a caller's trace
   s.start = at(kStartNs);
   s.end = at(kEndNs);
   s.attributes = {str_field("http.method", "GET"), int_field("http.status_code", 503),
@@ -196,7 +198,7 @@ TEST(OtlpTraces, ProtobufDecodesWithProtoc) {
       "events {", "time_unix_nano: " + std::to_string(kStartNs + 1000), "name: \"exception\"",
       "attributes {", "key: \"exception.message\"", "value {", "string_value: \"boom\"", "}", "}", "}",
       "status {", "message: \"upstream failed\"", "code: STATUS_CODE_ERROR", "}",
-      "flags: 1",
+      "flags: 771",  // 0x303: sampled, random trace id (W3C), is-remote known, parent remote
       "}",
       "spans {",
       "trace_id: " + escaped(trace_id().bytes),
@@ -205,12 +207,13 @@ TEST(OtlpTraces, ProtobufDecodesWithProtoc) {
       "kind: SPAN_KIND_CLIENT",
       "start_time_unix_nano: " + std::to_string(kStartNs),
       "end_time_unix_nano: " + std::to_string(kStartNs + 5),
+      "flags: 256",  // 0x100: a root's parent is known not to be remote; no W3C flags
       "}",
   });
   EXPECT_EQ(count_of(d.text, "spans {"), 4u);  // resource_spans, scope_spans, 2 spans
   EXPECT_EQ(count_of(d.text, "parent_span_id"), 1u);
   EXPECT_EQ(count_of(d.text, "status {"), 1u);
-  EXPECT_EQ(count_of(d.text, "flags:"), 1u);
+  EXPECT_EQ(count_of(d.text, "flags:"), 2u);
   EXPECT_EQ(count_of(d.text, "trace_state"), 1u);
 }
 
@@ -232,6 +235,21 @@ TEST(OtlpTraces, AllKindsAndStatuses) {
   }
   EXPECT_EQ(obs::otlp::status_code_number(obs::SpanStatus::Unset), 0);
   EXPECT_EQ(obs::otlp::status_code_number(obs::SpanStatus::Error), 2);
+}
+
+// The status description means something only with STATUS_CODE_ERROR
+// (trace API, "Set Status"): with Ok it is not sent.
+TEST(OtlpTraces, StatusDescriptionOnlyWithError) {
+  auto spans = sample_spans();
+  spans[0].status = obs::SpanStatus::Ok;  // keeps status_message "upstream failed"
+  auto d = protoc_decode("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest",
+                         "opentelemetry/proto/collector/trace/v1/trace_service.proto",
+                         obs::otlp::encode_traces_protobuf(resource(), spans));
+  ASSERT_EQ(d.status, 0);
+  EXPECT_EQ(count_of(d.text, "upstream failed"), 0u);
+  EXPECT_EQ(count_of(d.text, "code: STATUS_CODE_OK"), 1u);
+  auto j = nlohmann::json::parse(obs::otlp::encode_traces_json(resource(), spans));
+  EXPECT_EQ(j["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["status"], (nlohmann::json{{"code", 1}}));
 }
 
 TEST(OtlpTraces, EmptyBatchStillDecodes) {
@@ -256,7 +274,7 @@ TEST(OtlpTraces, Json) {
   EXPECT_EQ(s["spanId"], "00f067aa0ba902b7");
   EXPECT_EQ(s["parentSpanId"], parent_id().hex());
   EXPECT_EQ(s["traceState"], "vendor=abc,other=1");
-  EXPECT_EQ(s["flags"], 1);
+  EXPECT_EQ(s["flags"], 0x303);
   EXPECT_EQ(s["name"], "GET /cart \"x\"");
   EXPECT_EQ(s["kind"], 2);
   EXPECT_EQ(s["startTimeUnixNano"], std::to_string(kStartNs));
@@ -275,7 +293,7 @@ TEST(OtlpTraces, Json) {
   EXPECT_EQ(c["kind"], 3);
   EXPECT_FALSE(c.contains("parentSpanId"));
   EXPECT_FALSE(c.contains("traceState"));
-  EXPECT_FALSE(c.contains("flags"));
+  EXPECT_EQ(c["flags"], 0x100);
   EXPECT_FALSE(c.contains("status"));
   EXPECT_FALSE(c.contains("attributes"));
   EXPECT_FALSE(c.contains("events"));
@@ -293,6 +311,7 @@ std::vector<obs::LogRecord> sample_logs() {
   r.thread_id = 140000000000001ULL;
   r.trace_id = trace_id();
   r.span_id = span_id();
+  r.trace_flags = 0x03;  // logged in a sampled span of a trace with a random id
   r.request_id = "req-77";
   auto& p = logs[1];  // outside any span or request
   p.time = at(kEndNs);
@@ -320,6 +339,7 @@ TEST(OtlpLogs, ProtobufDecodesWithProtoc) {
       "attributes {", "key: \"ok\"", "value {", "bool_value: true", "}", "}",
       "attributes {", "key: \"thread.id\"", "value {", "int_value: 140000000000001", "}", "}",
       "attributes {", "key: \"request_id\"", "value {", "string_value: \"req-77\"", "}", "}",
+      "flags: 3",  // LogRecord.flags: the span's W3C trace flags
       "trace_id: " + escaped(trace_id().bytes),
       "span_id: " + escaped(span_id().bytes),
       "observed_time_unix_nano: " + std::to_string(kStartNs),
@@ -334,6 +354,7 @@ TEST(OtlpLogs, ProtobufDecodesWithProtoc) {
   });
   EXPECT_EQ(count_of(d.text, "trace_id:"), 1u);
   EXPECT_EQ(count_of(d.text, "span_id:"), 1u);
+  EXPECT_EQ(count_of(d.text, "flags:"), 1u);  // not outside a span
   EXPECT_EQ(count_of(d.text, "log_records {"), 2u);
 }
 
@@ -534,7 +555,7 @@ TEST(OtlpMetrics, ModelFieldsDecodeWithProtoc) {
       "count: 2", "sum: 2.5", "bucket_counts: 1", "bucket_counts: 1", "explicit_bounds: 1",
       "min: 0.25", "max: 2.25", "}",
       "aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA", "}", "}",
-      "schema_url: \"https://opentelemetry.io/schemas/1.26.0\"",
+      "schema_url: \"https://opentelemetry.io/schemas/1.33.0\"",
   });
   EXPECT_EQ(count_of(d.text, "is_monotonic"), 1u);  // the up-down counter's is false, the default
   EXPECT_EQ(count_of(d.text, "as_double"), 0u);
@@ -543,7 +564,7 @@ TEST(OtlpMetrics, ModelFieldsDecodeWithProtoc) {
   auto j = nlohmann::json::parse(obs::otlp::encode_metrics_json(resource(), model_metrics(), at(kStartNs),
                                                                 obs::otlp::Temporality::Delta, at(kSdkStartNs)));
   const auto& sm = j["resourceMetrics"][0]["scopeMetrics"][0];
-  EXPECT_EQ(sm["schemaUrl"], "https://opentelemetry.io/schemas/1.26.0");
+  EXPECT_EQ(sm["schemaUrl"], "https://opentelemetry.io/schemas/1.33.0");
   const auto& m = sm["metrics"];
   ASSERT_EQ(m.size(), 3u);
   EXPECT_EQ(m[0]["unit"], "{request}");
@@ -653,6 +674,7 @@ std::vector<obs::SpanData> span_with_links() {
   full.context.trace_id = other_trace_id();
   full.context.span_id = parent_id();
   full.context.sampled = true;
+  full.context.remote = true;  // a context extracted from another process
   full.context.trace_state = "vendor=xyz";
   full.attributes = {str_field("messaging.operation", "process"), int_field("batch.index", 3),
                      double_field("weight", 0.5), bool_field("retried", true)};
@@ -682,21 +704,22 @@ TEST(OtlpLinks, ProtobufDecodesWithProtoc) {
       "attributes {", "key: \"batch.index\"", "value {", "int_value: 3", "}", "}",
       "attributes {", "key: \"weight\"", "value {", "double_value: 0.5", "}", "}",
       "attributes {", "key: \"retried\"", "value {", "bool_value: true", "}", "}",
-      "flags: 1",
+      "flags: 769",  // 0x301: sampled, is-remote known, remote
       "}",
       "links {",
       "trace_id: " + escaped(trace_id().bytes),
       "span_id: " + escaped(span_id().bytes),
+      "flags: 256",  // 0x100: known to be local
       "}",
       "}",
   });
   EXPECT_EQ(count_of(d.text, "links {"), 2u);
-  // The bare link, and the unsampled span itself, carry no flags or trace state.
-  EXPECT_EQ(count_of(d.text, "flags:"), 1u);
+  // The bare link carries no W3C flags or trace state; the span's own flags close the span.
+  EXPECT_EQ(count_of(d.text, "flags:"), 3u);
   EXPECT_EQ(count_of(d.text, "trace_state:"), 1u);
   const auto bare = d.text.substr(d.text.rfind("links {"));
   EXPECT_EQ(bare, "links {\ntrace_id: " + escaped(trace_id().bytes) + "\nspan_id: " + escaped(span_id().bytes) +
-                      "\n}\n}\nschema_url: \"https://opentelemetry.io/schemas/1.26.0\"\n}\n}\n");
+                      "\nflags: 256\n}\nflags: 256\n}\nschema_url: \"https://opentelemetry.io/schemas/1.33.0\"\n}\n}\n");
 }
 
 TEST(OtlpLinks, Json) {
@@ -709,8 +732,8 @@ TEST(OtlpLinks, Json) {
                    {"key":"batch.index","value":{"intValue":"3"}},
                    {"key":"weight","value":{"doubleValue":0.5}},
                    {"key":"retried","value":{"boolValue":true}}],
-     "flags":1},
-    {"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7"}])"));
+     "flags":769},
+    {"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","flags":256}])"));
   auto none = nlohmann::json::parse(obs::otlp::encode_traces_json(resource(), sample_spans()));
   for (const auto& span : none["resourceSpans"][0]["scopeSpans"][0]["spans"]) EXPECT_FALSE(span.contains("links"));
 }
@@ -732,7 +755,7 @@ obs::Resource resource_with_extras() {
 // The attributes the encoders should emit for resource_with_extras(), in order.
 const std::vector<std::pair<std::string, std::string>>& expected_extras_resource() {
   static const std::vector<std::pair<std::string, std::string>> kExpected = {
-      {"service.name", "checkout"}, {"service.version", "1.2.3"}, {"deployment.environment", "staging"},
+      {"service.name", "checkout"}, {"service.version", "1.2.3"}, {"deployment.environment.name", "staging"},
       {"process.pid", ""},  // int, checked separately
       {"telemetry.sdk.name", "obs"}, {"telemetry.sdk.language", "cpp"}, {"telemetry.sdk.version", OBS_VERSION},
       {"k8s.pod.name", "pod-7"}, {"team", "payments"}, {"host.name", "from-config"}, {"note", ""}};

@@ -166,7 +166,7 @@ TEST(OtlpExport, SpansAsProtobufArriveWithResourceHeadersAndEveryField) {
   }
   obs_test::expect_lines_in_order(all, {"key: \"service.name\"", "string_value: \"otlp-export-test\"",
                                         "key: \"service.version\"", "string_value: \"9.9.9\"",
-                                        "key: \"deployment.environment\"", "string_value: \"test\"",
+                                        "key: \"deployment.environment.name\"", "string_value: \"test\"",
                                         "key: \"k8s.pod.name\"", "string_value: \"pod-1\""});
   for (int i = 0; i < 3; ++i) {
     obs_test::expect_lines_in_order(all, {"name: \"GET /users/" + std::to_string(i) + "\"", "kind: SPAN_KIND_SERVER",
@@ -883,7 +883,7 @@ TEST(OtlpExport, ConfiguredByTheStandardEnvironmentVariables) {
     const auto body = json::parse(r.body);
     const auto& resource = body.begin().value()[0]["resource"]["attributes"];
     EXPECT_EQ(attribute(resource, "service.name"), "env-svc") << path;
-    EXPECT_EQ(attribute(resource, "deployment.environment"), "prod") << path;
+    EXPECT_EQ(attribute(resource, "deployment.environment.name"), "prod") << path;
     EXPECT_EQ(attribute(resource, "team"), "payments core") << path;
   }
   for (const auto& m : errors.all()) EXPECT_EQ(m.find(kSecret), std::string::npos) << m;

@@ -28,7 +28,7 @@ class Pqxx : public ::testing::Test {
   }
   double count(std::string_view op, std::string_view table) const {
     const auto h = metrics_->histogram("db.client.operation.duration",
-                                       {{"db.system", "postgresql"}, {"db.operation.name", std::string(op)},
+                                       {{"db.system.name", "postgresql"}, {"db.operation.name", std::string(op)},
                                         {"db.collection.name", std::string(table)}});
     return h ? static_cast<double>(h->first) : 0;
   }
@@ -65,7 +65,7 @@ TEST_F(Pqxx, QueriesBecomeClientSpansUnderTheCurrentSpanWithMetrics) {
   EXPECT_EQ(select->kind, obs::SpanKind::Client);
   EXPECT_EQ(select->context.trace_id, parent.trace_id);
   EXPECT_EQ(select->parent_span_id, parent.span_id);
-  EXPECT_EQ(attribute(*select, "db.system"), "postgresql");
+  EXPECT_EQ(attribute(*select, "db.system.name"), "postgresql");
   EXPECT_EQ(attribute(*select, "db.operation.name"), "SELECT");
   EXPECT_EQ(attribute(*select, "db.collection.name"), "jobs");
   EXPECT_EQ(attribute(*select, "db.query.text"), "SELECT id FROM jobs WHERE owner = ?");
@@ -84,7 +84,7 @@ TEST_F(Pqxx, AFailedQueryIsRecordedOnItsSpanCountedAndRethrown) {
   auto errors = [&](std::string_view type) {
     return metrics_
         ->value("db.client.operation.errors",
-                {{"db.system", "postgresql"}, {"db.operation.name", "SELECT"}, {"db.collection.name", "missing_table"},
+                {{"db.system.name", "postgresql"}, {"db.operation.name", "SELECT"}, {"db.collection.name", "missing_table"},
                  {"error.type", std::string(type)}})
         .value_or(0);
   };

@@ -4,6 +4,8 @@
 // handlers, and the admin endpoints mounted on an application's server.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <array>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -253,6 +255,57 @@ TEST_F(HttpTest, HttpChainOneTraceParentsAreCallersClientSpansOneRequestId) {
   }
   EXPECT_EQ(logs.at("in a").span_id, a_server.context.span_id);
   EXPECT_EQ(logs.at("in c").span_id, c_server.context.span_id);
+}
+
+// Repeated and duplicated trace headers reaching three real instrumented
+// servers: RFC 9110 5.3 joins repeated fields in order, Trace Context's
+// "tracestate Header Field Values" makes one list of them and "Combined
+// Header Value" keeps a key's first member; two traceparent fields restart
+// the trace at the first service. Either way the trace through a, b and c
+// stays whole, and the normalised tracestate travels on unchanged.
+TEST_F(HttpTest, HttpChainRepeatedAndDuplicatedTraceHeadersKeepTheTraceWhole) {
+  Chain chain;
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const std::string caller_span = "00f067aa0ba902b7";
+  const auto send = [&](const httplib::Headers& headers) {
+    auto r = chain.a.client()->Get("/a/7", headers);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  };
+  const auto servers = [&](std::size_t expected_spans) {
+    const auto all = wait_spans(expected_spans);
+    std::map<int, SpanData> by_port;
+    for (const auto& span : all)
+      if (span.kind == SpanKind::Server) by_port[static_cast<int>(int_attr(span, "server.port"))] = span;
+    spans_->clear();
+    return std::array<SpanData, 3>{by_port[chain.a.port], by_port[chain.b.port], by_port[chain.c.port]};
+  };
+
+  send({{"traceparent", "00-" + trace_id + "-" + caller_span + "-03"},
+        {"tracestate", "foo=1, bar=2"},
+        {"TraceState", "foo=3,baz=4"},  // header names are case-insensitive
+        {"baggage", "k1=v1"},
+        {"baggage", "k2=v2"}});
+  auto [a, b, c] = servers(5);  // 3 server spans, 2 client spans
+  for (const SpanData* s : {&a, &b, &c}) {
+    EXPECT_EQ(s->context.trace_id.hex(), trace_id) << s->name;
+    EXPECT_EQ(s->context.trace_state, "foo=1,bar=2,baz=4") << s->name;
+    EXPECT_TRUE(s->context.sampled) << s->name;
+    EXPECT_TRUE(s->context.random_trace_id) << s->name;  // Level 2's flag, as the caller sent it
+  }
+  EXPECT_EQ(a.parent_span_id.hex(), caller_span);
+
+  send({{"traceparent", "00-" + trace_id + "-" + caller_span + "-01"},
+        {"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+        {"tracestate", "foo=1"}});
+  auto [a2, b2, c2] = servers(5);
+  EXPECT_NE(a2.context.trace_id.hex(), trace_id);
+  EXPECT_NE(a2.context.trace_id.hex(), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_FALSE(a2.parent_span_id.valid());  // a new trace, rooted at a
+  EXPECT_TRUE(a2.context.trace_state.empty());  // tracestate is not read without a valid traceparent
+  EXPECT_TRUE(a2.context.random_trace_id);
+  EXPECT_EQ(b2.context.trace_id, a2.context.trace_id);
+  EXPECT_EQ(c2.context.trace_id, a2.context.trace_id);
 }
 
 // Without a request id (or with an invalid one) the first service makes

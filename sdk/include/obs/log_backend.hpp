@@ -26,6 +26,7 @@ struct LogRecord {
   // and an empty request id outside any).
   TraceId trace_id;
   SpanId span_id;
+  std::uint8_t trace_flags = 0;  // that span's W3C trace flags: 0x01 sampled, 0x02 random trace id
   std::string request_id;
 };
 

@@ -47,7 +47,7 @@ void for_each_resource_attribute(const Resource& r, Visit&& visit) {
   };
   builtin_string("service.name", r.service);
   builtin_string("service.version", r.version);
-  builtin_string("deployment.environment", r.environment);
+  builtin_string("deployment.environment.name", r.environment);
   builtin_string("host.name", r.host);
   if (r.pid != 0) builtin(std::string_view("process.pid"), static_cast<std::int64_t>(r.pid));
   builtin_string("telemetry.sdk.name", "obs");

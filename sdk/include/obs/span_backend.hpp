@@ -35,6 +35,7 @@ struct SpanData {
   SpanKind kind = SpanKind::Internal;
   SpanContext context;
   SpanId parent_span_id;  // invalid for a root span
+  bool parent_remote = false;  // the parent came from another process (an extracted context)
   std::chrono::system_clock::time_point start;
   std::chrono::system_clock::time_point end;
   std::vector<OwnedField> attributes;

@@ -13,14 +13,14 @@ std::string span_name(const Statement& st) {
 
 const HistogramFamily& durations() {
   static const auto f = obs::histogram("db.client.operation.duration",
-                                       {"db.system", "db.operation.name", "db.collection.name"},
+                                       {"db.system.name", "db.operation.name", "db.collection.name"},
                                        {.description = "Duration of database client operations.", .unit = "s"});
   return f;
 }
 
 const CounterFamily& errors() {
   static const auto f = obs::counter("db.client.operation.errors",
-                                     {"db.system", "db.operation.name", "db.collection.name", "error.type"},
+                                     {"db.system.name", "db.operation.name", "db.collection.name", "error.type"},
                                      {.description = "Database client operations that failed, by error type.",
                                       .unit = "{operation}"});
   return f;
@@ -32,7 +32,7 @@ Operation::Operation(std::string_view sql, const Target& target)
     : statement_(describe(sql)),
       system_(target.system),
       span_(span_name(statement_), SpanKind::Client,
-            {{"db.system", target.system},
+            {{"db.system.name", target.system},
              {"db.operation.name", statement_.operation},
              {"db.collection.name", statement_.table},
              {"db.query.text", statement_.text}}),

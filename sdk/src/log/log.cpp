@@ -105,6 +105,7 @@ void emit(Level level, std::string_view message, Fields fields) noexcept {
       r.time = now;
       r.trace_id = context.span.trace_id;
       r.span_id = context.span.span_id;
+      r.trace_flags = static_cast<std::uint8_t>((context.span.sampled ? 0x01 : 0) | (context.span.random_trace_id ? 0x02 : 0));
       assign_bounded(r.request_id, context.request_id, 128);
       r.level = level;
       r.thread_id = tid;

@@ -169,7 +169,6 @@ std::string prometheus_unit(std::string_view unit) {
 
 std::string prometheus_metric_name(std::string_view name, std::string_view unit, MetricType type) {
   std::string out = sanitise(name, true);
-  if (!out.empty() && digit(out[0])) out.insert(out.begin(), '_');
   const bool counter = type == MetricType::Counter;
   // The unit goes before the type's suffix: "x_total" with unit "By" is "x_bytes_total".
   if (counter && ends_with(out, "_total")) out.resize(out.size() - 6);
@@ -179,6 +178,7 @@ std::string prometheus_metric_name(std::string_view name, std::string_view unit,
     out += suffix;
   }
   if (counter) out += out.empty() || out.back() == '_' ? "total" : "_total";
+  if (!out.empty() && digit(out[0])) out.insert(out.begin(), '_');  // a name cannot start with one (nor can a bare unit)
   return out;
 }
 

@@ -59,6 +59,7 @@ void swap_span_data(SpanData& a, SpanData& b) noexcept {
   std::swap(a.context.remote, b.context.remote);
   a.context.trace_state.swap(b.context.trace_state);
   std::swap(a.parent_span_id, b.parent_span_id);
+  std::swap(a.parent_remote, b.parent_remote);
   std::swap(a.start, b.start);
   std::swap(a.end, b.end);
   a.attributes.swap(b.attributes);
@@ -175,6 +176,7 @@ void Span::start(std::string_view name, const Context& parent, SpanKind kind, Fi
   if (has_parent) {
     data_.context.trace_state = parent.span.trace_state;
     data_.parent_span_id = parent.span.span_id;
+    data_.parent_remote = parent.span.remote;
   }
   recording_ = internal::should_sample(parent.span, data_.context.trace_id);
   data_.context.sampled = recording_;

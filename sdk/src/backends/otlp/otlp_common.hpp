@@ -17,14 +17,22 @@ namespace obs::otlp::detail {
 inline constexpr std::string_view kScopeName = "obs";
 // The semantic conventions the built-in instrumentation follows (names,
 // units, attribute keys), sent as every scope's schema_url.
-inline constexpr std::string_view kSchemaUrl = "https://opentelemetry.io/schemas/1.26.0";
+inline constexpr std::string_view kSchemaUrl = "https://opentelemetry.io/schemas/1.33.0";
 inline constexpr std::string_view kOverflowAttribute = "otel.metric.overflow";
 inline constexpr std::string_view kThreadIdAttribute = "thread.id";
 inline constexpr std::string_view kRequestIdAttribute = "request_id";
 
-// Link.flags: the W3C trace flags of the linked context (0x01 when
-// sampled). The remoteness bits 8-9 stay clear, as in span_flags(), so
-// both flags fields mean the same thing.
-inline std::uint32_t link_flags(const SpanLink& link) { return link.context.sampled ? 0x01u : 0u; }
+// The flags fields of Span, Link and LogRecord: bits 0-7 the W3C trace
+// flags (0x01 sampled, 0x02 random trace id), then for spans and links
+// bit 8 "is-remote is known" and bit 9 "is remote" (of the span's parent,
+// or of the linked context), as trace.proto's SpanFlags say.
+inline constexpr std::uint32_t kHasIsRemote = 0x100;
+inline constexpr std::uint32_t kIsRemote = 0x200;
+inline std::uint32_t w3c_flags(const SpanContext& c) {
+  return (c.sampled ? 0x01u : 0u) | (c.random_trace_id ? 0x02u : 0u);
+}
+inline std::uint32_t link_flags(const SpanLink& link) {
+  return w3c_flags(link.context) | kHasIsRemote | (link.context.remote ? kIsRemote : 0u);
+}
 
 }  // namespace obs::otlp::detail

@@ -11,7 +11,7 @@
 // decimal strings, default values left out.
 //
 // Every request carries one ResourceX (service.name, service.version,
-// deployment.environment, host.name, process.pid, telemetry.sdk.*) and one
+// deployment.environment.name, host.name, process.pid, telemetry.sdk.*) and one
 // ScopeX with scope name "obs".
 #include <chrono>
 #include <span>

@@ -267,10 +267,10 @@ std::string encode_traces_json(const Resource& resource, std::span<const SpanDat
       }
       j.ch(']');
     }
-    if (s.status != SpanStatus::Unset || !s.status_message.empty()) {
+    if (s.status != SpanStatus::Unset) {
       j.raw(",\"status\":{");
       bool first = true;
-      if (!s.status_message.empty()) {
+      if (s.status == SpanStatus::Error && !s.status_message.empty()) {  // only Error has a description
         j.sep(first);
         j.raw("\"message\":");
         j.string(s.status_message);
@@ -329,6 +329,10 @@ std::string encode_logs_json(const Resource& resource, std::span<const LogRecord
     if (r.span_id.valid()) {
       j.raw(",\"spanId\":");
       j.hex(r.span_id.bytes);
+      if (r.trace_flags != 0) {  // the span's W3C trace flags
+        j.raw(",\"flags\":");
+        j.integer(r.trace_flags);
+      }
     }
     j.ch('}');
   }

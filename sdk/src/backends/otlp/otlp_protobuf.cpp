@@ -195,9 +195,11 @@ std::string encode_traces_protobuf(const Resource& resource, std::span<const Spa
       if (auto flags = detail::link_flags(l)) w.fixed32_field(6, flags);
       w.end(link);
     }
-    if (s.status != SpanStatus::Unset || !s.status_message.empty()) {
+    if (s.status != SpanStatus::Unset) {
       auto st = w.begin(15);
-      if (!s.status_message.empty()) w.string_field(2, s.status_message);
+      // The description means something only with an Error status (trace
+      // API, "Set Status"); with Ok or Unset it is not sent.
+      if (s.status == SpanStatus::Error && !s.status_message.empty()) w.string_field(2, s.status_message);
       if (int code = status_code_number(s.status)) w.uint_field(3, static_cast<std::uint64_t>(code));
       w.end(st);
     }
@@ -230,6 +232,7 @@ std::string encode_logs_protobuf(const Resource& resource, std::span<const LogRe
     for (const auto& f : r.fields) key_value(w, 6, f);
     if (r.thread_id != 0) key_value(w, 6, detail::kThreadIdAttribute, static_cast<std::int64_t>(r.thread_id));
     if (!r.request_id.empty()) key_value(w, 6, detail::kRequestIdAttribute, std::string_view(r.request_id));
+    if (r.trace_flags != 0 && r.span_id.valid()) w.fixed32_field(8, r.trace_flags);  // LogRecord.flags
     if (r.trace_id.valid()) w.bytes_field(9, r.trace_id.bytes.data(), r.trace_id.bytes.size());
     if (r.span_id.valid()) w.bytes_field(10, r.span_id.bytes.data(), r.span_id.bytes.size());
     w.fixed64_field(11, t);  // observed: the SDK observes records as they are logged
@@ -405,7 +408,9 @@ int status_code_number(SpanStatus status) {
 
 int temporality_number(Temporality t) { return t == Temporality::Delta ? 1 : 2; }
 
-std::uint32_t span_flags(const SpanData& span) { return span.context.sampled ? 0x01u : 0u; }
+std::uint32_t span_flags(const SpanData& span) {
+  return detail::w3c_flags(span.context) | detail::kHasIsRemote | (span.parent_remote ? detail::kIsRemote : 0u);
+}
 
 std::uint64_t unix_nanos(std::chrono::system_clock::time_point t) {
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
