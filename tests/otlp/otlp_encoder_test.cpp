@@ -529,9 +529,19 @@ obs::MetricsSnapshot model_metrics() {
   h.sum = 2.5;
   h.min = 0.25;
   h.max = 2.25;
+  obs::MetricFamilySnapshot offsets;  // observed a negative value: OTLP leaves the sum out
+  offsets.name = "clock.offset";
+  offsets.unit = "s";
+  offsets.type = obs::MetricType::Histogram;
+  auto& o = offsets.series.emplace_back().histogram;
+  o.bounds = {0};
+  o.counts = {1, 1};
+  o.count = 2;
+  o.sum = 0.5;
+  o.negative_observed = true;
   obs::MetricFamilySnapshot unused;  // registered, never recorded: no data points, so not sent
   unused.name = "never.used";
-  snap.families = {requests, active, duration, unused};
+  snap.families = {requests, active, duration, offsets, unused};
   return snap;
 }
 
@@ -555,8 +565,12 @@ TEST(OtlpMetrics, ModelFieldsDecodeWithProtoc) {
       "count: 2", "sum: 2.5", "bucket_counts: 1", "bucket_counts: 1", "explicit_bounds: 1",
       "min: 0.25", "max: 2.25", "}",
       "aggregation_temporality: AGGREGATION_TEMPORALITY_DELTA", "}", "}",
+      "metrics {", "name: \"clock.offset\"", "unit: \"s\"", "histogram {", "data_points {", "count: 2",
+      "bucket_counts: 1", "}",
       "schema_url: \"https://opentelemetry.io/schemas/1.33.0\"",
   });
+  EXPECT_EQ(count_of(d.text, "sum: "), 1u);  // the duration's; not the offsets'
+  EXPECT_EQ(count_of(d.text, "sum: 0.5"), 0u);
   EXPECT_EQ(count_of(d.text, "is_monotonic"), 1u);  // the up-down counter's is false, the default
   EXPECT_EQ(count_of(d.text, "as_double"), 0u);
   EXPECT_EQ(count_of(d.text, "never.used"), 0u);
@@ -566,7 +580,8 @@ TEST(OtlpMetrics, ModelFieldsDecodeWithProtoc) {
   const auto& sm = j["resourceMetrics"][0]["scopeMetrics"][0];
   EXPECT_EQ(sm["schemaUrl"], "https://opentelemetry.io/schemas/1.33.0");
   const auto& m = sm["metrics"];
-  ASSERT_EQ(m.size(), 3u);
+  ASSERT_EQ(m.size(), 4u);
+  EXPECT_FALSE(m[3]["histogram"]["dataPoints"][0].contains("sum"));
   EXPECT_EQ(m[0]["unit"], "{request}");
   EXPECT_EQ(m[0]["sum"]["dataPoints"][0]["asInt"], "9007199254740993");
   EXPECT_EQ(m[1]["sum"]["isMonotonic"], false);

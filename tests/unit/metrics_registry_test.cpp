@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -184,6 +185,31 @@ TEST(Registry, CountersAreIntegerUntilAFractionArrivesAndThenStayDouble) {
   EXPECT_EQ(family(later, "items")->series[0].value, 6);
   r.set_gauge("level", 2, {});
   EXPECT_FALSE(family(r.snapshot(), "level")->integer);  // gauges are doubles
+}
+
+// Infinities count in their bucket but stay out of the sum, NaN is not
+// recorded: no export shows a NaN sum, whatever was observed.
+TEST(Registry, HistogramSumsStayFiniteWhateverIsObserved) {
+  MetricsRegistry r;
+  auto h = r.histogram("odd.values", {}, {.buckets = {0, 10}}).labels();
+  for (double v : {1.0, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity(),
+                   std::numeric_limits<double>::quiet_NaN(), 2.0})
+    h.observe(v);
+  const auto s = r.snapshot();
+  const auto& data = family(s, "odd.values")->series.at(0).histogram;
+  EXPECT_EQ(data.count, 4u);
+  EXPECT_EQ(data.counts, (std::vector<std::uint64_t>{1, 2, 1}));  // -Inf, then 1 and 2, then +Inf
+  EXPECT_EQ(data.sum, 3.0);
+  EXPECT_EQ(*data.min, -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(*data.max, std::numeric_limits<double>::infinity());
+  EXPECT_TRUE(data.negative_observed);
+  auto positive = r.histogram("positive.values", {}).labels();
+  positive.observe(std::numeric_limits<double>::infinity());
+  const auto p = r.snapshot();
+  EXPECT_EQ(family(p, "positive.values")->series.at(0).histogram.sum, 0.0);
+  EXPECT_FALSE(family(p, "positive.values")->series.at(0).histogram.negative_observed);
+  const std::string text = obs::PrometheusBackend::render(p);
+  EXPECT_EQ(text.find("NaN"), std::string::npos) << text;
 }
 
 TEST(Registry, HistogramsKeepMinAndMax) {

@@ -31,7 +31,12 @@ struct HistogramData {
   std::vector<double> bounds;          // upper bounds, ascending, without +Inf
   std::vector<std::uint64_t> counts;   // per bucket (not cumulative); bounds.size()+1 entries, last is +Inf
   std::uint64_t count = 0;
+  // Of the finite observations: +Inf and -Inf are counted in their bucket
+  // but not summed (NaN is not recorded at all), so the sum is never NaN.
   double sum = 0;
+  // A value below zero was observed (since the series began): the sum is
+  // then no running total of non-negative events, and OTLP leaves it out.
+  bool negative_observed = false;
   // Smallest and largest observation since the series began; unknown (and
   // left out of exports) for the intervals of delta snapshots.
   std::optional<double> min;

@@ -32,12 +32,12 @@ Operation::Operation(std::string_view sql, const Target& target)
     : statement_(describe(sql)),
       system_(target.system),
       span_(span_name(statement_), SpanKind::Client,
-            {{"db.system.name", target.system},
-             {"db.operation.name", statement_.operation},
-             {"db.collection.name", statement_.table},
-             {"db.query.text", statement_.text}}),
+            {{"db.system.name", target.system}, {"db.query.text", statement_.text}}),
       start_(std::chrono::steady_clock::now()),
       uncaught_(std::uncaught_exceptions()) {
+  // No operation or table (a function call, say): left out, not empty.
+  if (!statement_.operation.empty()) span_.set_attribute({"db.operation.name", statement_.operation});
+  if (!statement_.table.empty()) span_.set_attribute({"db.collection.name", statement_.table});
   if (!target.database.empty()) span_.set_attribute({"db.namespace", target.database});
   if (!target.server_address.empty()) span_.set_attribute({"server.address", target.server_address});
   if (target.server_port) span_.set_attribute({"server.port", target.server_port});

@@ -46,8 +46,6 @@ using internal::http::method_for_span_name;
 using internal::http::method_index;
 using internal::http::method_label;
 
-constexpr std::string_view kUnmatched = "unmatched";
-constexpr std::string_view kUnknown = "unknown";
 
 // --- Routes -------------------------------------------------------------------
 
@@ -314,20 +312,16 @@ void end_request(const ServerState* state, const httplib::Request& req, httplib:
   ActiveRequest& a = *t_request;
   const double seconds = std::chrono::duration<double>(Clock::now() - a.start).count();
   const int status = res.status;
-  std::string_view route;
-  if (a.route) {
-    route = a.route->route_template;
-  } else {
-    // Not one of ours. cpp-httplib answers 404 when no handler matched, and
-    // 400 for a method it has no handler lists for.
-    const bool routable = req.method == "GET" || req.method == "HEAD" || req.method == "POST" || req.method == "PUT" ||
-                          req.method == "DELETE" || req.method == "PATCH" || req.method == "OPTIONS";
-    route = status == 404 || !routable ? kUnmatched : kUnknown;
-  }
+  // The route template when one of ours matched. Otherwise (no handler
+  // matched, or one registered without obs::http::route) there is none, and
+  // the semantic conventions leave http.route out rather than guess: the
+  // span gets no attribute and the metrics an empty value, which every
+  // backend treats as absent (Prometheus by its data model; OTLP and
+  // Datadog leave empty attributes out).
+  const std::string_view route = a.route ? std::string_view(a.route->route_template) : std::string_view{};
   if (a.span) {
     Span& span = *a.span;
     span.set_attribute({"http.response.status_code", status});
-    if (!a.route) span.set_attribute({"http.route", route});
     // A 4xx is the client's error, even when an exception handler of the
     // application mapped a thrown exception to it.
     if (status >= 500) {

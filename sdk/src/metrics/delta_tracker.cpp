@@ -53,6 +53,9 @@ MetricsSnapshot DeltaTracker::next(const MetricsSnapshot& cumulative) {
       if (!reset) {
         h.count -= prev.count;
         h.sum -= prev.sum;
+        // Sums of non-negative values only grow; guard the rounding anyway,
+        // so no export ever shows a negative interval sum for them.
+        if (!h.negative_observed && h.sum < 0) h.sum = 0;
         for (std::size_t i = 0; i < h.counts.size(); ++i) h.counts[i] -= prev.buckets[i];
         // The extremes are since the series began, not of this interval.
         h.min.reset();

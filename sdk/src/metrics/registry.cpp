@@ -560,6 +560,7 @@ MetricsSnapshot MetricsRegistry::snapshot() const {
       ss.histogram.bounds = f.bounds;
       ss.histogram.counts.assign(h->bucket_count(), 0);
       h->read(ss.histogram.counts.data(), ss.histogram.sum, ss.histogram.min, ss.histogram.max);
+      ss.histogram.negative_observed = ss.histogram.min && *ss.histogram.min < 0;
       for (auto c : ss.histogram.counts) ss.histogram.count += c;
       ss.histogram.exemplars.resize(h->bucket_count());
       for (std::size_t i = 0; i < h->bucket_count(); ++i) ss.histogram.exemplars[i] = h->exemplar(i);

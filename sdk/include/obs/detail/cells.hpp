@@ -246,11 +246,16 @@ class HistogramCell {
   // Word 0 holds the sum's bits, word 1 + i the count of bucket i, then
   // the smallest and the largest observation as order keys (below).
   void observe(double v) {
-    if (v != v) return;  // NaN has no bucket; it would also poison the sum
+    // NaN has no bucket and is dropped. An infinity has one (the first or
+    // the last) and counts, but stays out of the sum, which +Inf and -Inf
+    // together would make NaN: the sum is that of the finite observations.
+    // One compare for finite values: v - v is 0 for them, NaN otherwise.
+    const double sum_part = v - v == 0 ? v : 0.0;
+    if (v != v) return;
     const std::size_t i = bucket_index(v);
     if (CellWord* w = this_thread_words(id_)) [[likely]] {
       add_owned(w[1 + i], std::uint64_t{1});
-      add_owned(w[0], v);
+      add_owned(w[0], sum_part);
       const std::uint64_t key = order_key(v);
       raise_owned(w[n_ + 2], ~key);  // min: the largest complement
       raise_owned(w[n_ + 3], key);
@@ -317,14 +322,15 @@ class HistogramCell {
 
   [[gnu::noinline]] void observe_slow(std::size_t i, double v) {
     const std::uint64_t key = order_key(v);
+    const double sum_part = v - v == 0 ? v : 0.0;  // as in observe()
     if (CellWord* w = allocate_thread_chunk(id_)) {
       add_owned(w[1 + i], std::uint64_t{1});
-      add_owned(w[0], v);
+      add_owned(w[0], sum_part);
       raise_owned(w[n_ + 2], ~key);
       raise_owned(w[n_ + 3], key);
     } else if (shared_) {
       shared_[1 + i].fetch_add(1, std::memory_order_relaxed);
-      atomic_add_bits(shared_[0], v);
+      atomic_add_bits(shared_[0], sum_part);
       raise_atomic(shared_[n_ + 2], ~key);
       raise_atomic(shared_[n_ + 3], key);
     }  // else: out of memory for this thread's words; the observation is lost

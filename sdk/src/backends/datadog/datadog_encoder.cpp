@@ -277,7 +277,8 @@ std::vector<Point> points_of(const MetricFamilySnapshot& fam, const SeriesSnapsh
     tags.emplace_back("otel.metric.overflow:true");
   } else {
     const auto n = std::min(fam.label_keys.size(), s.label_values.size());
-    for (std::size_t i = 0; i < n; ++i) tags.push_back(fam.label_keys[i] + ":" + s.label_values[i]);
+    for (std::size_t i = 0; i < n; ++i)  // an empty value is no tag, as in Prometheus and OTLP
+      if (!s.label_values[i].empty()) tags.push_back(fam.label_keys[i] + ":" + s.label_values[i]);
   }
   const std::string name = metric_name(fam.name);
   std::vector<Point> out;

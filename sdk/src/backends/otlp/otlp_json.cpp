@@ -345,13 +345,17 @@ namespace {
 // "attributes":[...] of one series (no leading comma); false if none.
 bool series_attributes(Json& j, const MetricFamilySnapshot& fam, const SeriesSnapshot& s) {
   auto n = std::min(fam.label_keys.size(), s.label_values.size());
-  if (!s.overflow && n == 0) return false;
+  const bool any = s.overflow || std::any_of(s.label_values.begin(), s.label_values.begin() + static_cast<std::ptrdiff_t>(n),
+                                             [](const std::string& v) { return !v.empty(); });
+  if (!any) return false;
   j.raw("\"attributes\":[");
   bool first = true;
   if (s.overflow) {
     key_value(j, first, detail::kOverflowAttribute, true);
   } else {
-    for (std::size_t i = 0; i < n; ++i) key_value(j, first, fam.label_keys[i], std::string_view(s.label_values[i]));
+    // An empty value is an absent attribute, as in the protobuf encoding.
+    for (std::size_t i = 0; i < n; ++i)
+      if (!s.label_values[i].empty()) key_value(j, first, fam.label_keys[i], std::string_view(s.label_values[i]));
   }
   j.ch(']');
   return true;
@@ -453,8 +457,10 @@ std::string encode_metrics_json(const Resource& resource, const MetricsSnapshot&
           j.uint64_string(now);
           j.raw(",\"count\":");
           j.uint64_string(h.count);
-          j.raw(",\"sum\":");
-          j.number(h.sum);
+          if (!h.negative_observed) {  // as in the protobuf encoding
+            j.raw(",\"sum\":");
+            j.number(h.sum);
+          }
           if (!h.counts.empty()) {
             j.raw(",\"bucketCounts\":[");
             bool f = true;

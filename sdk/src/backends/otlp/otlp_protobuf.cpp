@@ -251,7 +251,10 @@ void series_attributes(Writer& w, std::uint32_t field, const MetricFamilySnapsho
     return;
   }
   auto n = std::min(fam.label_keys.size(), s.label_values.size());
-  for (std::size_t i = 0; i < n; ++i) key_value(w, field, fam.label_keys[i], std::string_view(s.label_values[i]));
+  // An empty value is an absent attribute, as in Prometheus' data model
+  // (http.route where no route matched, say).
+  for (std::size_t i = 0; i < n; ++i)
+    if (!s.label_values[i].empty()) key_value(w, field, fam.label_keys[i], std::string_view(s.label_values[i]));
 }
 
 }  // namespace
@@ -324,7 +327,9 @@ std::string encode_metrics_protobuf(const Resource& resource, const MetricsSnaps
           if (start != 0) w.fixed64_field(2, start);
           w.fixed64_field(3, now);
           w.fixed64_field(4, h.count);
-          w.double_field(5, h.sum);
+          // "Negative events can be recorded, but sum should not be filled
+          // out when doing so" (metrics.proto): OpenMetrics compatibility.
+          if (!h.negative_observed) w.double_field(5, h.sum);
           if (!h.counts.empty()) {  // packed
             w.tag(6, kLen);
             w.varint(8 * h.counts.size());

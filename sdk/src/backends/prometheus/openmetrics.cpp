@@ -73,7 +73,8 @@ void append_labels(std::string& out, const std::vector<std::string>& keys, const
   if (s.overflow) {
     label("otel_metric_overflow", "true");
   } else {
-    for (std::size_t i = 0; i < keys.size() && i < s.label_values.size(); ++i) label(keys[i], s.label_values[i]);
+    for (std::size_t i = 0; i < keys.size() && i < s.label_values.size(); ++i)
+      if (!s.label_values[i].empty()) label(keys[i], s.label_values[i]);  // empty is absent, as in render()
   }
   if (!extra_key.empty()) label(extra_key, extra_value);
   if (!first) out += '}';

@@ -81,7 +81,7 @@ std::string PrometheusBackend::render(const MetricsSnapshot& snapshot, const Res
         m.label.push_back({"otel_metric_overflow", "true"});
       } else {
         for (std::size_t i = 0; i < label_names.size() && i < s.label_values.size(); ++i)
-          m.label.push_back({label_names[i], s.label_values[i]});
+          if (!s.label_values[i].empty()) m.label.push_back({label_names[i], s.label_values[i]});  // empty is absent
       }
       switch (f.type) {
         case MetricType::Counter: m.counter.value = s.value; break;
