@@ -162,6 +162,9 @@ std::vector<obs::SpanData> sample_spans() {
   s.events.push_back(ev);
   s.status = obs::SpanStatus::Error;
   s.status_message = "upstream failed";
+  s.dropped_attributes = 3;  // what the per-span limits cut
+  s.dropped_events = 4;
+  s.dropped_links = 5;
 
   auto& c = spans[1];  // a root client span, not sampled, unset status
   c.name = "db";
@@ -195,8 +198,11 @@ TEST(OtlpTraces, ProtobufDecodesWithProtoc) {
       "attributes {", "key: \"ratio\"", "value {", "double_value: 0.25", "}", "}",
       "attributes {", "key: \"cached\"", "value {", "bool_value: false", "}", "}",
       "attributes {", "key: \"neg\"", "value {", "int_value: -7", "}", "}",
+      "dropped_attributes_count: 3",
       "events {", "time_unix_nano: " + std::to_string(kStartNs + 1000), "name: \"exception\"",
       "attributes {", "key: \"exception.message\"", "value {", "string_value: \"boom\"", "}", "}", "}",
+      "dropped_events_count: 4",
+      "dropped_links_count: 5",
       "status {", "message: \"upstream failed\"", "code: STATUS_CODE_ERROR", "}",
       "flags: 771",  // 0x303: sampled, random trace id (W3C), is-remote known, parent remote
       "}",
@@ -275,6 +281,9 @@ TEST(OtlpTraces, Json) {
   EXPECT_EQ(s["parentSpanId"], parent_id().hex());
   EXPECT_EQ(s["traceState"], "vendor=abc,other=1");
   EXPECT_EQ(s["flags"], 0x303);
+  EXPECT_EQ(s["droppedAttributesCount"], 3);
+  EXPECT_EQ(s["droppedEventsCount"], 4);
+  EXPECT_EQ(s["droppedLinksCount"], 5);
   EXPECT_EQ(s["name"], "GET /cart \"x\"");
   EXPECT_EQ(s["kind"], 2);
   EXPECT_EQ(s["startTimeUnixNano"], std::to_string(kStartNs));

@@ -197,6 +197,32 @@ TEST(Spans, LinksAreBoundedLikeEvents) {
   ASSERT_TRUE(s);
   ASSERT_EQ(s->links.size(), 128u);  // the first 128 are kept
   EXPECT_EQ(s->links.back().attributes[0].i, 127);
+  EXPECT_EQ(s->dropped_links, 72u);  // and the rest counted, for OTLP's dropped_links_count
+}
+
+// What the limits cut is counted, as OTLP's dropped_*_count fields expect.
+TEST(Spans, LimitsCountWhatTheyDrop) {
+  Tracing t;
+  obs::SpanContext linked;
+  linked.trace_id = obs::internal::new_trace_id();
+  linked.span_id = obs::internal::new_span_id();
+  {
+    Span s("crowded");
+    for (int i = 0; i < 130; ++i) s.set_attribute({"a" + std::to_string(i), i});
+    s.set_attribute({"a0", -1});  // replacing a kept key drops nothing
+    for (int i = 0; i < 131; ++i) s.add_event("e");
+    s.add_link(linked, {{"k", 1}});
+  }
+  ASSERT_TRUE(t.sdk.flush());
+  const auto s = t.spans->find("crowded");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->attributes.size(), 128u);
+  EXPECT_EQ(s->dropped_attributes, 2u);
+  EXPECT_EQ(s->events.size(), 128u);
+  EXPECT_EQ(s->dropped_events, 3u);
+  EXPECT_EQ(s->dropped_links, 0u);
+  ASSERT_EQ(s->links.size(), 1u);
+  EXPECT_EQ(s->links[0].dropped_attributes, 0u);
 }
 
 TEST(Spans, AnUnsampledSpanRecordsNoLinks) {

@@ -21,6 +21,7 @@ struct SpanEvent {
   std::chrono::system_clock::time_point time;
   std::string name;
   std::vector<OwnedField> attributes;
+  std::uint32_t dropped_attributes = 0;  // over the per-event limit (128)
 };
 
 // A reference from a span to another span, in this trace or another one:
@@ -28,6 +29,7 @@ struct SpanEvent {
 struct SpanLink {
   SpanContext context;
   std::vector<OwnedField> attributes;
+  std::uint32_t dropped_attributes = 0;  // over the per-link limit (128)
 };
 
 struct SpanData {
@@ -43,6 +45,10 @@ struct SpanData {
   std::vector<SpanLink> links;
   SpanStatus status = SpanStatus::Unset;
   std::string status_message;
+  // What the per-span limits (128 attributes, events and links) cut.
+  std::uint32_t dropped_attributes = 0;
+  std::uint32_t dropped_events = 0;
+  std::uint32_t dropped_links = 0;
 };
 
 struct SpanBatch {

@@ -26,17 +26,19 @@ constexpr std::size_t kMaxEvents = 128;
 constexpr std::size_t kMaxLinks = 128;
 constexpr std::size_t kMaxValueBytes = 16 * 1024;
 
-void add_field(std::vector<OwnedField>& out, const Field& f) {
+// False when the field was dropped: the limit was reached.
+bool add_field(std::vector<OwnedField>& out, const Field& f) {
   for (auto& existing : out) {
     if (existing.key == f.key()) {  // a later value for a key replaces the earlier one
       existing.assign(f);
       if (existing.str.size() > kMaxValueBytes) existing.str.resize(kMaxValueBytes);
-      return;
+      return true;
     }
   }
-  if (out.size() >= kMaxAttributes) return;
+  if (out.size() >= kMaxAttributes) return false;
   out.emplace_back().assign(f);
   if (out.back().str.size() > kMaxValueBytes) out.back().str.resize(kMaxValueBytes);
+  return true;
 }
 
 // Member swaps throughout: std::swap of a string or a whole SpanData goes
@@ -67,6 +69,9 @@ void swap_span_data(SpanData& a, SpanData& b) noexcept {
   a.links.swap(b.links);
   std::swap(a.status, b.status);
   a.status_message.swap(b.status_message);
+  std::swap(a.dropped_attributes, b.dropped_attributes);
+  std::swap(a.dropped_events, b.dropped_events);
+  std::swap(a.dropped_links, b.dropped_links);
 }
 
 void swap_contexts(Context& a, Context& b) noexcept {
@@ -82,15 +87,19 @@ void swap_contexts(Context& a, Context& b) noexcept {
 
 // Sets `out` to `fields` (a later value for a key replaces the earlier
 // one), assigning into the fields it already holds so their strings keep
-// their capacity.
-void assign_fields(std::vector<OwnedField>& out, Fields fields) {
+// their capacity. Returns how many were dropped by the limit.
+std::uint32_t assign_fields(std::vector<OwnedField>& out, Fields fields) {
   std::size_t n = 0;
+  std::uint32_t dropped = 0;
   for (const Field& f : fields) {
     OwnedField* target = nullptr;
     for (std::size_t i = 0; i < n; ++i)
       if (out[i].key == f.key()) target = &out[i];
     if (!target) {
-      if (n >= kMaxAttributes) continue;
+      if (n >= kMaxAttributes) {
+        ++dropped;
+        continue;
+      }
       target = n < out.size() ? &out[n] : &out.emplace_back();
       ++n;
     }
@@ -98,6 +107,7 @@ void assign_fields(std::vector<OwnedField>& out, Fields fields) {
     if (target->str.size() > kMaxValueBytes) target->str.resize(kMaxValueBytes);
   }
   out.erase(out.begin() + static_cast<std::ptrdiff_t>(n), out.end());
+  return dropped;
 }
 
 }  // namespace
@@ -193,8 +203,11 @@ void Span::start(std::string_view name, const Context& parent, SpanKind kind, Fi
     data_.name.assign(name.substr(0, 1024));
     data_.kind = kind;
     data_.start = std::chrono::system_clock::now();
-    internal::assign_fields(data_.attributes, attributes);
-    if (!next.request_id.empty()) internal::add_field(data_.attributes, Field("request_id", next.request_id));
+    data_.dropped_attributes = internal::assign_fields(data_.attributes, attributes);
+    data_.dropped_events = 0;
+    data_.dropped_links = 0;
+    if (!next.request_id.empty() && !internal::add_field(data_.attributes, Field("request_id", next.request_id)))
+      ++data_.dropped_attributes;
   }
   if (!thread) return;  // thread exiting: record, but keep no context
   internal::swap_contexts(previous_, thread->context);
@@ -204,22 +217,32 @@ void Span::start(std::string_view name, const Context& parent, SpanKind kind, Fi
 Span::~Span() { end(); }
 
 void Span::set_attribute(const Field& attribute) {
-  if (recording_ && !ended_) internal::add_field(data_.attributes, attribute);
+  if (recording_ && !ended_ && !internal::add_field(data_.attributes, attribute)) ++data_.dropped_attributes;
 }
 
 void Span::add_event(std::string_view name, Fields attributes) {
-  if (!recording_ || ended_ || data_.events.size() >= internal::kMaxEvents) return;
+  if (!recording_ || ended_) return;
+  if (data_.events.size() >= internal::kMaxEvents) {
+    ++data_.dropped_events;
+    return;
+  }
   SpanEvent& e = data_.events.emplace_back();
   e.time = std::chrono::system_clock::now();
   e.name.assign(name);
-  for (const Field& f : attributes) internal::add_field(e.attributes, f);
+  for (const Field& f : attributes)
+    if (!internal::add_field(e.attributes, f)) ++e.dropped_attributes;
 }
 
 void Span::add_link(const SpanContext& linked, Fields attributes) {
-  if (!recording_ || ended_ || !linked.valid() || data_.links.size() >= internal::kMaxLinks) return;
+  if (!recording_ || ended_ || !linked.valid()) return;
+  if (data_.links.size() >= internal::kMaxLinks) {
+    ++data_.dropped_links;
+    return;
+  }
   SpanLink& l = data_.links.emplace_back();
   l.context = linked;
-  for (const Field& f : attributes) internal::add_field(l.attributes, f);
+  for (const Field& f : attributes)
+    if (!internal::add_field(l.attributes, f)) ++l.dropped_attributes;
 }
 
 void Span::set_status(SpanStatus status, std::string_view message) {

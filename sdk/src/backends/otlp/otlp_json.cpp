@@ -162,6 +162,15 @@ void key_value(Json& j, bool& first, const OwnedField& f) {
 }
 
 // ,"attributes":[...] when there are any.
+// ,"droppedXCount":n when a limit cut something (uint32: a JSON number).
+void dropped(Json& j, std::string_view key, std::uint32_t n) {
+  if (n == 0) return;
+  j.raw(",\"");
+  j.raw(key);
+  j.raw("\":");
+  j.uinteger(n);
+}
+
 void attributes(Json& j, const std::vector<OwnedField>& fields) {
   if (fields.empty()) return;
   j.raw(",\"attributes\":[");
@@ -231,6 +240,9 @@ std::string encode_traces_json(const Resource& resource, std::span<const SpanDat
     j.raw(",\"endTimeUnixNano\":");
     j.uint64_string(unix_nanos(s.end));
     attributes(j, s.attributes);
+    dropped(j, "droppedAttributesCount", s.dropped_attributes);
+    dropped(j, "droppedEventsCount", s.dropped_events);
+    dropped(j, "droppedLinksCount", s.dropped_links);
     if (!s.events.empty()) {
       j.raw(",\"events\":[");
       bool first = true;
@@ -241,6 +253,7 @@ std::string encode_traces_json(const Resource& resource, std::span<const SpanDat
         j.raw(",\"name\":");
         j.string(e.name);
         attributes(j, e.attributes);
+        dropped(j, "droppedAttributesCount", e.dropped_attributes);
         j.ch('}');
       }
       j.ch(']');
@@ -259,6 +272,7 @@ std::string encode_traces_json(const Resource& resource, std::span<const SpanDat
           j.string(l.context.trace_state);
         }
         attributes(j, l.attributes);
+        dropped(j, "droppedAttributesCount", l.dropped_attributes);
         if (auto flags = detail::link_flags(l)) {
           j.raw(",\"flags\":");
           j.uinteger(flags);

@@ -179,11 +179,15 @@ std::string encode_traces_protobuf(const Resource& resource, std::span<const Spa
     w.fixed64_field(7, unix_nanos(s.start));
     w.fixed64_field(8, unix_nanos(s.end));
     for (const auto& a : s.attributes) key_value(w, 9, a);
+    // Span.dropped_attributes_count (10), dropped_events_count (12) and
+    // dropped_links_count (14): what the per-span limits cut.
+    if (s.dropped_attributes) w.uint_field(10, s.dropped_attributes);
     for (const auto& e : s.events) {
       auto ev = w.begin(11);
       w.fixed64_field(1, unix_nanos(e.time));
       w.string_field(2, e.name);
       for (const auto& a : e.attributes) key_value(w, 3, a);
+      if (e.dropped_attributes) w.uint_field(4, e.dropped_attributes);
       w.end(ev);
     }
     for (const auto& l : s.links) {
@@ -192,9 +196,12 @@ std::string encode_traces_protobuf(const Resource& resource, std::span<const Spa
       w.bytes_field(2, l.context.span_id.bytes.data(), l.context.span_id.bytes.size());
       if (!l.context.trace_state.empty()) w.string_field(3, l.context.trace_state);
       for (const auto& a : l.attributes) key_value(w, 4, a);
+      if (l.dropped_attributes) w.uint_field(5, l.dropped_attributes);
       if (auto flags = detail::link_flags(l)) w.fixed32_field(6, flags);
       w.end(link);
     }
+    if (s.dropped_events) w.uint_field(12, s.dropped_events);
+    if (s.dropped_links) w.uint_field(14, s.dropped_links);
     if (s.status != SpanStatus::Unset) {
       auto st = w.begin(15);
       // The description means something only with an Error status (trace
