@@ -321,10 +321,11 @@ TEST(Registry, FacadeMismatchesAreDroppedAndCounted) {
   r.increment("orders", 1, {});                     // missing key
   r.set_gauge("orders", 3, {{"region", "eu"}});     // other type
   r.increment("orders", -1, {{"region", "eu"}});    // negative
+  r.increment("orders", std::numeric_limits<double>::infinity(), {{"region", "eu"}});  // not finite
   r.increment("bad name", 1, {});                   // invalid name
   EXPECT_EQ(rejected(r, "label_mismatch"), 2);
   EXPECT_EQ(rejected(r, "conflict"), 1);
-  EXPECT_EQ(rejected(r, "negative_increment"), 1);
+  EXPECT_EQ(rejected(r, "negative_increment"), 2);
   EXPECT_EQ(rejected(r, "invalid_name"), 1);
   EXPECT_EQ(family(r.snapshot(), "orders")->series[0].value, 1);
 }

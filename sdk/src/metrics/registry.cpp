@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <variant>
@@ -490,10 +491,10 @@ HistogramFamily MetricsRegistry::histogram(std::string_view name, std::span<cons
 }
 
 void MetricsRegistry::increment(std::string_view name, double value, Tags tags) {
-  if (!(value >= 0)) {
+  if (!(value >= 0) || value > std::numeric_limits<double>::max()) {  // negative, NaN or +Inf
     impl_->reject(Reject::NegativeIncrement, "negative:" + std::string(name.substr(0, 200)),
                   "counter '" + std::string(name.substr(0, 200)) + "' was incremented by " + std::to_string(value) +
-                      "; counters only go up, the measurement was dropped");
+                      "; counters only go up by finite amounts, the measurement was dropped");
     return;
   }
   detail::Family* f = impl_->facade_family(name, MetricType::Counter, tags);
