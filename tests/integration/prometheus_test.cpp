@@ -483,6 +483,13 @@ TEST_F(PrometheusIntegration, HistogramObservedNTimesHasCountN) {
   expect_query_value("example_queue_depth{job=\"example_svc\"}", 0);
 }
 
+// The resource arrives as target_info (OpenTelemetry's Prometheus
+// compatibility spec), ingested by the real Prometheus with its labels.
+TEST_F(PrometheusIntegration, ResourceIsTargetInfo) {
+  expect_query_value("count(target_info{job=\"example_svc\",service_name=\"example_svc\",telemetry_sdk_name=\"obs\"})",
+                     1);
+}
+
 TEST_F(PrometheusIntegration, PromtoolFindsNoProblemsInTheScrape) {
   const std::string promtool = promtool_path();
   require_executable(promtool, "promtool", "install Debian's package prometheus (scripts/install-deps.sh)");
@@ -550,7 +557,11 @@ TEST_F(PrometheusIntegration, OpenMetricsScrapeHasExemplarsAndEof) {
   const std::string& body = res->body;
   ASSERT_GE(body.size(), 6u);
   EXPECT_EQ(body.substr(body.size() - 6), "# EOF\n") << body;
-  EXPECT_NE(body.find("# TYPE example_job_duration_seconds histogram\n"), std::string::npos) << body;
+  EXPECT_NE(body.find("# TYPE example_job_duration_seconds histogram\n"
+                      "# UNIT example_job_duration_seconds seconds\n"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("# TYPE target info\n"), std::string::npos) << body;
   EXPECT_NE(body.find(" # {trace_id=\""), std::string::npos) << body;
 }
 
