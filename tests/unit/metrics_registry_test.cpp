@@ -138,7 +138,8 @@ TEST(Registry, NamesThatCollideInPrometheusAreRefusedNamingBoth) {
             std::string::npos)
       << keys_collide.error();
   EXPECT_FALSE(r.gauge("target.info", {}).ok());  // target_info is the resource's
-  EXPECT_EQ(rejected(r, "conflict"), 4);
+  EXPECT_FALSE(r.gauge("target", {}).ok());       // and so is OpenMetrics' family "target"
+  EXPECT_EQ(rejected(r, "conflict"), 5);
 }
 
 TEST(Registry, ModelIsKeptAsRegistered) {
@@ -203,6 +204,10 @@ TEST(Registry, HistogramSumsStayFiniteWhateverIsObserved) {
   EXPECT_EQ(*data.min, -std::numeric_limits<double>::infinity());
   EXPECT_EQ(*data.max, std::numeric_limits<double>::infinity());
   EXPECT_TRUE(data.negative_observed);
+  // OpenMetrics gives such a histogram no sum.
+  const std::string om = obs::PrometheusBackend::render_openmetrics(s);
+  EXPECT_NE(om.find("odd_values_count 4\n"), std::string::npos) << om;
+  EXPECT_EQ(om.find("odd_values_sum"), std::string::npos) << om;
   auto positive = r.histogram("positive.values", {}).labels();
   positive.observe(std::numeric_limits<double>::infinity());
   const auto p = r.snapshot();

@@ -592,6 +592,14 @@ TEST(PropagationExtract, Rfc9110Sec5_3_RepeatedFieldsAreCombinedInOrder) {
     EXPECT_EQ(context.span.trace_state, c.trace_state);
     EXPECT_EQ(context.baggage, c.baggage);
   }
+  // Fields that together exceed what tracestate may be (64 KiB) are
+  // refused as a whole, however they are split; traceparent stands.
+  const auto huge = extract_fields_from({{"traceparent", parent},
+                                         {"tracestate", "a=" + std::string(40000, 'x').substr(0, 256)},
+                                         {"tracestate", std::string(40000, ' ')},
+                                         {"tracestate", std::string(40000, ' ')}});
+  EXPECT_TRUE(huge.span.valid());
+  EXPECT_TRUE(huge.span.trace_state.empty());
   // Two request ids joined are not one valid id: a new one is made.
   const auto ids = extract_fields_from({{"x-request-id", "a"}, {"x-request-id", "b"}});
   EXPECT_EQ(ids.request_id.size(), 32u);

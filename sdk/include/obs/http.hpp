@@ -89,8 +89,8 @@ struct ServerOptions {
 //    (a chunked response of unknown length is not observed).
 //
 // http.route is the template given to route() — never the raw path, whose
-// values are unbounded — "unmatched" when no route matched and the answer
-// is 404 (or the method is one cpp-httplib does not route), and "unknown"
+// values are unbounded. It is left out (no span attribute; an empty metric
+// label, which every backend treats as absent) when no route matched, and
 // for a request answered by a handler registered directly with
 // server.Get(...) and friends: cpp-httplib does not say which pattern
 // matched, so register routes with route() to have them named.

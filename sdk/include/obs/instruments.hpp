@@ -9,8 +9,8 @@
 //
 // An instrument is its OpenTelemetry name, unit, description, kind and
 // attribute keys; OTLP and Datadog send them as registered, Prometheus
-// renders them (obs/metric_names.hpp): the histogram above with unit "s"
-// would be image_conversion_duration_seconds on /metrics.
+// renders them (obs/metric_names.hpp): the counter above is
+// image_conversions_total{image_format="png"} on /metrics.
 //
 // Registration never throws. An invalid name or unit, a name already
 // registered with another kind or other label keys, or one whose Prometheus

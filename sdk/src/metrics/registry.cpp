@@ -105,7 +105,9 @@ struct MetricsRegistry::Impl {
   std::vector<std::unique_ptr<detail::Family>> families;
   internal::InsertOnlyIndex<detail::Family> by_name;
   // Prometheus sample name -> the name it was registered under.
-  std::map<std::string, std::string, std::less<>> exposed{{"target_info", "(the resource's target_info)"}};
+  // target_info (and "target", its OpenMetrics family) is the resource's.
+  std::map<std::string, std::string, std::less<>> exposed{{"target_info", "(the resource's target_info)"},
+                                                           {"target", "(the resource's target_info)"}};
   std::vector<Collector> collectors;
   std::atomic<std::size_t> default_limit{2000};
 

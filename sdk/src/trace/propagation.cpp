@@ -29,6 +29,9 @@ constexpr std::size_t kMaxTraceparent = 512;
 // list even with generous whitespace, and is refused unread.
 constexpr std::size_t kMaxTracestate = 8192;
 constexpr std::size_t kMaxTracestateInput = 65536;
+// extract_fields keeps one byte more than any parser reads of a header, so
+// a longer one still reads as too long.
+constexpr std::size_t kMaxHeaderBuffer = kMaxTracestateInput + 1;
 constexpr std::size_t kLongTracestateMember = 128;  // removed first when truncating
 constexpr std::size_t kMaxTracestateMembers = 32;
 constexpr std::size_t kMaxTracestateKey = 256;
@@ -410,16 +413,19 @@ std::string request_id_or_new(std::string_view incoming) {
 
 Context extract_fields(const HeaderFieldsGetter& get) {
   // One buffer per header, reused by the thread: no allocation per request
-  // once they have grown.
+  // once they have grown. Each holds at most one byte more than any parser
+  // reads (so an oversized header is still seen as oversized), and one that
+  // grew large is given back, so a hostile header leaves nothing behind.
   thread_local std::string traceparent_value, tracestate_value, baggage_value, request_id_value;
   // Every field of `name`, joined with ',' in order (RFC 9110 5.3); false if none.
   const auto combined = [&get](std::string_view name, std::string& out) {
     out.clear();
+    if (out.capacity() > 4096) std::string().swap(out);
     bool any = false;
     if (get) {
       get(name, [&](std::string_view value) {
-        if (any) out += ',';
-        out.append(value);
+        if (any && out.size() < kMaxHeaderBuffer) out += ',';
+        out.append(value.substr(0, kMaxHeaderBuffer - std::min(kMaxHeaderBuffer, out.size())));
         any = true;
       });
     }

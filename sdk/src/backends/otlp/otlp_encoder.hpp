@@ -56,8 +56,8 @@ std::string_view severity_text(log::Level level);  // "TRACE" ... "FATAL", "" fo
 int span_kind_number(SpanKind kind);               // internal=1 ... consumer=5
 int status_code_number(SpanStatus status);         // unset=0 ok=1 error=2
 int temporality_number(Temporality t);             // delta=1 cumulative=2
-// W3C trace flags in the low byte (0x01 when sampled). The parent's
-// remoteness is not recorded in SpanData, so bits 8-9 stay clear.
+// W3C trace flags in the low byte (0x01 sampled, 0x02 random trace id),
+// bit 8 (is-remote known) always, bit 9 when the parent was remote.
 std::uint32_t span_flags(const SpanData& span);
 std::uint64_t unix_nanos(std::chrono::system_clock::time_point t);  // 0 for times before the epoch
 

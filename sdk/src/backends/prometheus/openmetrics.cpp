@@ -208,12 +208,16 @@ std::string PrometheusBackend::render_openmetrics(const MetricsSnapshot& snapsho
           out += ' ';
           append_uint(out, h.count);
           out += '\n';
-          out += name;
-          out += "_sum";
-          append_labels(out, keys, s);
-          out += ' ';
-          append_number(out, h.sum);
-          out += '\n';
+          // OpenMetrics (and OpenTelemetry's compatibility spec) give a
+          // histogram a sum only when no negative value was observed.
+          if (!h.negative_observed) {
+            out += name;
+            out += "_sum";
+            append_labels(out, keys, s);
+            out += ' ';
+            append_number(out, h.sum);
+            out += '\n';
+          }
           break;
         }
       }
