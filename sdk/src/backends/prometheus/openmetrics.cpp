@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <unordered_set>
 
 #include "backends/prometheus/target_info.hpp"
@@ -170,20 +171,25 @@ std::string PrometheusBackend::render_openmetrics(const MetricsSnapshot& snapsho
     append_escaped(out, f.description.empty() ? f.name : f.description);  // as in render()
     out += '\n';
     for (const auto& s : f.series) {
+      // One sample line: <name><suffix>{labels} <value>, the exemplar going
+      // between the value and the line's end.
+      const auto line = [&](std::string_view base, std::string_view suffix, auto value,
+                            std::string_view extra_key = {}, std::string_view extra_value = {}) {
+        out += base;
+        out += suffix;
+        append_labels(out, keys, s, extra_key, extra_value);
+        out += ' ';
+        if constexpr (std::is_same_v<decltype(value), double>) append_number(out, value);
+        else append_uint(out, value);
+      };
       switch (f.type) {
         case MetricType::Counter:
-          out += sample;
-          append_labels(out, keys, s);
-          out += ' ';
-          append_number(out, s.value);
+          line(sample, "", s.value);
           out += '\n';
           break;
         case MetricType::UpDownCounter:
         case MetricType::Gauge:
-          out += name;
-          append_labels(out, keys, s);
-          out += ' ';
-          append_number(out, s.value);
+          line(name, "", s.value);
           out += '\n';
           break;
         case MetricType::Histogram: {
@@ -194,28 +200,16 @@ std::string PrometheusBackend::render_openmetrics(const MetricsSnapshot& snapsho
             cumulative += h.counts[i];
             le.clear();
             append_number(le, i < h.bounds.size() ? h.bounds[i] : std::numeric_limits<double>::infinity());
-            out += name;
-            out += "_bucket";
-            append_labels(out, keys, s, "le", le);
-            out += ' ';
-            append_uint(out, cumulative);
+            line(name, "_bucket", cumulative, "le", le);
             if (i < h.exemplars.size() && h.exemplars[i]) append_exemplar(out, *h.exemplars[i]);
             out += '\n';
           }
-          out += name;
-          out += "_count";
-          append_labels(out, keys, s);
-          out += ' ';
-          append_uint(out, h.count);
+          line(name, "_count", h.count);
           out += '\n';
           // OpenMetrics (and OpenTelemetry's compatibility spec) give a
           // histogram a sum only when no negative value was observed.
           if (!h.negative_observed) {
-            out += name;
-            out += "_sum";
-            append_labels(out, keys, s);
-            out += ' ';
-            append_number(out, h.sum);
+            line(name, "_sum", h.sum);
             out += '\n';
           }
           break;
