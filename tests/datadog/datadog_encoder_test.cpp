@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -87,6 +88,37 @@ TEST(DatadogLogs, EntryCarriesTheReservedAttributesAndFields) {
   EXPECT_EQ(j["amount"], 12.5);
   EXPECT_EQ(j["ratio"], "nan");
   EXPECT_FALSE(j.contains("obs.truncated"));
+}
+
+TEST(DatadogLogs, ArrayFieldsAreJsonArraysAndCutWithTheOtherFields) {
+  const std::vector<std::string> hosts = {"db-1", "db-2"};
+  const std::vector<double> odd = {0.5, std::numeric_limits<double>::infinity()};
+  auto r = record("fan-out");
+  r.fields.resize(4);
+  r.fields[0].assign(obs::Field("hosts", hosts));
+  r.fields[1].assign(obs::Field("ids", {1, 2}));
+  r.fields[2].assign(obs::Field("ratios", odd));
+  r.fields[3].assign(obs::Field("flags", {true, false}));
+  bool truncated = true;
+  auto j = json::parse(dd::encode_log_entry(r, context(), truncated));
+  EXPECT_FALSE(truncated);
+  EXPECT_EQ(j["hosts"], json::parse(R"(["db-1","db-2"])"));
+  EXPECT_EQ(j["ids"], json::parse("[1,2]"));
+  EXPECT_EQ(j["ratios"], json::parse(R"([0.5,"inf"])"));
+  EXPECT_EQ(j["flags"], json::parse("[true,false]"));
+
+  // Too big for the entry: the array keeps about 1 KiB of elements and says it was cut.
+  auto c = context();
+  c.max_entry_bytes = 20000;
+  const std::vector<std::string> many(100, std::string(300, 'x'));
+  r.fields[0].assign(obs::Field("hosts", many));
+  const std::string entry = dd::encode_log_entry(r, c, truncated);
+  EXPECT_TRUE(truncated);
+  EXPECT_LE(entry.size(), 20000u);
+  j = json::parse(entry);
+  ASSERT_EQ(j["hosts"].size(), 4u);  // 3 elements of 300 bytes, then the marker
+  EXPECT_EQ(j["hosts"][3], std::string(dd::kTruncatedMarker));
+  EXPECT_EQ(j["ids"], json::parse("[1,2]"));
 }
 
 TEST(DatadogLogs, StatusPerLevel) {

@@ -65,6 +65,20 @@ void check_string(const json& line, const std::string& key, const std::string& w
   else FUZZ_CHECK(read.size() <= 3 * written.size());
 }
 
+// One field value, or one element of an array field.
+void check_string_value(const json& v, const std::string& written) {
+  FUZZ_CHECK(v.is_string());
+  if (valid_utf8(written)) FUZZ_CHECK(v.get_ref<const std::string&>() == written);
+}
+void check_int_value(const json& v, std::int64_t written) {
+  FUZZ_CHECK(v.is_number_integer() && v.get<std::int64_t>() == written);
+}
+void check_double_value(const json& v, double written) {
+  if (std::isnan(written)) FUZZ_CHECK(v == "NaN");
+  else if (std::isinf(written)) FUZZ_CHECK(v == (written > 0 ? "+Inf" : "-Inf"));
+  else FUZZ_CHECK(v.is_number() && v.get<double>() == written);
+}
+
 bool no_raw_control(std::string_view s) {
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
@@ -106,14 +120,35 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   while (in.remaining_bytes() > 0 && r.fields.size() < 64) {
     obs::OwnedField f;
     f.key = in.ConsumeRandomLengthString(128);
-    f.type = static_cast<obs::FieldType>(in.ConsumeIntegralInRange<int>(0, 3));
+    f.type = static_cast<obs::FieldType>(in.ConsumeIntegralInRange<int>(0, 7));
+    const std::size_t elements = in.ConsumeIntegralInRange<std::size_t>(0, 16);
+    input_bytes += f.key.size() + 8;  // "fields." and the value's own room
     switch (f.type) {
       case obs::FieldType::String: f.str = in.ConsumeRandomLengthString(1024); break;
       case obs::FieldType::Int: f.i = in.ConsumeIntegral<std::int64_t>(); break;
       case obs::FieldType::Double: f.d = in.ConsumeFloatingPoint<double>(); break;
       case obs::FieldType::Bool: f.b = in.ConsumeBool(); break;
+      // Each element gets room for its separator (and quotes) or its number.
+      case obs::FieldType::StringArray:
+        for (std::size_t i = 0; i < elements; ++i) {
+          f.strings.push_back(in.ConsumeRandomLengthString(64));
+          input_bytes += f.strings.back().size() + 1;
+        }
+        break;
+      case obs::FieldType::IntArray:
+        for (std::size_t i = 0; i < elements; ++i) f.ints.push_back(in.ConsumeIntegral<std::int64_t>());
+        input_bytes += 8 * elements;
+        break;
+      case obs::FieldType::DoubleArray:
+        for (std::size_t i = 0; i < elements; ++i) f.doubles.push_back(in.ConsumeFloatingPoint<double>());
+        input_bytes += 8 * elements;
+        break;
+      case obs::FieldType::BoolArray:
+        for (std::size_t i = 0; i < elements; ++i) f.bools.push_back(in.ConsumeBool());
+        input_bytes += elements;
+        break;
     }
-    input_bytes += f.key.size() + f.str.size() + 8;  // "fields." and the value's own room
+    input_bytes += f.str.size();
     r.fields.push_back(std::move(f));
   }
 
@@ -164,21 +199,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!all_keys_valid) continue;
     const auto& v = j.at(key);
     switch (f->type) {
-      case obs::FieldType::String:
-        FUZZ_CHECK(v.is_string());
-        if (valid_utf8(f->str)) FUZZ_CHECK(v.get_ref<const std::string&>() == f->str);
+      case obs::FieldType::String: check_string_value(v, f->str); break;
+      case obs::FieldType::Int: check_int_value(v, f->i); break;
+      case obs::FieldType::Double: check_double_value(v, f->d); break;
+      case obs::FieldType::Bool: FUZZ_CHECK(v.is_boolean() && v.get<bool>() == f->b); break;
+      case obs::FieldType::StringArray:
+        FUZZ_CHECK(v.is_array() && v.size() == f->strings.size());
+        for (std::size_t i = 0; i < f->strings.size(); ++i) check_string_value(v[i], f->strings[i]);
         break;
-      case obs::FieldType::Int:
-        FUZZ_CHECK(v.is_number_integer());
-        FUZZ_CHECK(v.get<std::int64_t>() == f->i);
+      case obs::FieldType::IntArray:
+        FUZZ_CHECK(v.is_array() && v.size() == f->ints.size());
+        for (std::size_t i = 0; i < f->ints.size(); ++i) check_int_value(v[i], f->ints[i]);
         break;
-      case obs::FieldType::Double:
-        if (std::isnan(f->d)) FUZZ_CHECK(v == "NaN");
-        else if (std::isinf(f->d)) FUZZ_CHECK(v == (f->d > 0 ? "+Inf" : "-Inf"));
-        else FUZZ_CHECK(v.is_number() && v.get<double>() == f->d);
+      case obs::FieldType::DoubleArray:
+        FUZZ_CHECK(v.is_array() && v.size() == f->doubles.size());
+        for (std::size_t i = 0; i < f->doubles.size(); ++i) check_double_value(v[i], f->doubles[i]);
         break;
-      case obs::FieldType::Bool:
-        FUZZ_CHECK(v.is_boolean() && v.get<bool>() == f->b);
+      case obs::FieldType::BoolArray:
+        FUZZ_CHECK(v.is_array() && v.size() == f->bools.size());
+        for (std::size_t i = 0; i < f->bools.size(); ++i) FUZZ_CHECK(v[i].is_boolean() && v[i].get<bool>() == f->bools[i]);
         break;
     }
   }

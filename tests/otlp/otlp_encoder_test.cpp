@@ -1020,4 +1020,112 @@ TEST(OtlpMetrics, DeltaTemporalityInJson) {
   EXPECT_EQ(delta, cumulative);
 }
 
+// ---------------------------------------------------------------- array values
+
+// Fields as the SDK copies them from a call site: Field (pointing at the
+// caller's elements), then OwnedField::assign.
+std::vector<OwnedField> array_fields() {
+  const std::vector<std::string> tags = {"a", "b\"c", ""};
+  const std::array<int, 3> ids = {7, -1, 2147483647};
+  const std::vector<double> ratios = {0.5, -2.25};
+  const bool flags[] = {true, false};
+  const std::vector<std::string_view> none;
+  std::vector<OwnedField> out(5);
+  out[0].assign(obs::Field("tags", tags));
+  out[1].assign(obs::Field("ids", ids));
+  out[2].assign(obs::Field("ratios", ratios));
+  out[3].assign(obs::Field("flags", flags));
+  out[4].assign(obs::Field("none", none));
+  return out;
+}
+
+const char* const kArrayValuesJson = R"([
+  {"key":"tags","value":{"arrayValue":{"values":[{"stringValue":"a"},{"stringValue":"b\"c"},{"stringValue":""}]}}},
+  {"key":"ids","value":{"arrayValue":{"values":[{"intValue":"7"},{"intValue":"-1"},{"intValue":"2147483647"}]}}},
+  {"key":"ratios","value":{"arrayValue":{"values":[{"doubleValue":0.5},{"doubleValue":-2.25}]}}},
+  {"key":"flags","value":{"arrayValue":{"values":[{"boolValue":true},{"boolValue":false}]}}},
+  {"key":"none","value":{"arrayValue":{"values":[]}}}])";
+
+const std::initializer_list<std::string> kArrayValueLines = {
+    "attributes {", "key: \"tags\"", "value {", "array_value {",
+    "values {", "string_value: \"a\"", "}", "values {", "string_value: \"b\\\"c\"", "}", "values {", "string_value: \"\"", "}",
+    "}", "}", "}",
+    "attributes {", "key: \"ids\"", "value {", "array_value {",
+    "values {", "int_value: 7", "}", "values {", "int_value: -1", "}", "values {", "int_value: 2147483647", "}",
+    "}", "}", "}",
+    "attributes {", "key: \"ratios\"", "value {", "array_value {",
+    "values {", "double_value: 0.5", "}", "values {", "double_value: -2.25", "}",
+    "}", "}", "}",
+    "attributes {", "key: \"flags\"", "value {", "array_value {",
+    "values {", "bool_value: true", "}", "values {", "bool_value: false", "}",
+    "}", "}", "}",
+    "attributes {", "key: \"none\"", "value {", "array_value {", "}", "}", "}",
+};
+
+TEST(OtlpArrayValues, SpanAttributesEventsAndLinksDecodeWithProtoc) {
+  auto spans = sample_spans();
+  spans.resize(1);
+  spans[0].attributes = array_fields();
+  spans[0].events[0].attributes = array_fields();
+  auto d = protoc_decode("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest",
+                         "opentelemetry/proto/collector/trace/v1/trace_service.proto",
+                         obs::otlp::encode_traces_protobuf(resource(), spans));
+  ASSERT_EQ(d.status, 0) << d.text;
+  expect_lines_in_order(d.text, {"spans {"});
+  expect_lines_in_order(d.text, kArrayValueLines);
+  EXPECT_EQ(count_of(d.text, "array_value {"), 10u);  // 5 on the span, 5 on its event
+  EXPECT_EQ(count_of(d.text, "string_value: \"b\\\"c\""), 2u);
+}
+
+TEST(OtlpArrayValues, LogFieldsDecodeWithProtoc) {
+  auto logs = sample_logs();
+  logs.resize(1);
+  logs[0].fields = array_fields();
+  auto d = protoc_decode("opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest",
+                         "opentelemetry/proto/collector/logs/v1/logs_service.proto",
+                         obs::otlp::encode_logs_protobuf(resource(), logs));
+  ASSERT_EQ(d.status, 0) << d.text;
+  expect_lines_in_order(d.text, {"log_records {"});
+  expect_lines_in_order(d.text, kArrayValueLines);
+  EXPECT_EQ(count_of(d.text, "array_value {"), 5u);
+}
+
+TEST(OtlpArrayValues, Json) {
+  auto spans = sample_spans();
+  spans.resize(1);
+  spans[0].attributes = array_fields();
+  auto t = nlohmann::json::parse(obs::otlp::encode_traces_json(resource(), spans));
+  EXPECT_EQ(t["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"], nlohmann::json::parse(kArrayValuesJson));
+
+  auto logs = sample_logs();
+  logs.resize(1);
+  logs[0].fields = array_fields();
+  auto l = nlohmann::json::parse(obs::otlp::encode_logs_json(resource(), logs));
+  const auto& attrs = l["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["attributes"];
+  const auto expected = nlohmann::json::parse(kArrayValuesJson);
+  ASSERT_GE(attrs.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(attrs[i], expected[i]);
+}
+
+TEST(OtlpArrayValues, NonFiniteAndIllFormedElementsStayValid) {
+  const std::vector<double> odd = {std::numeric_limits<double>::infinity(), std::nan("")};
+  const std::vector<std::string> bad = {"ok", "x\xff"};
+  std::vector<OwnedField> fields(2);
+  fields[0].assign(obs::Field("odd", odd));
+  fields[1].assign(obs::Field("bad", bad));
+  auto logs = sample_logs();
+  logs.resize(1);
+  logs[0].fields = fields;
+  auto l = nlohmann::json::parse(obs::otlp::encode_logs_json(resource(), logs));
+  const auto& attrs = l["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["attributes"];
+  EXPECT_EQ(attrs[0]["value"], nlohmann::json::parse(R"({"arrayValue":{"values":[{"doubleValue":"Infinity"},{"doubleValue":"NaN"}]}})"));
+  EXPECT_EQ(attrs[1]["value"], nlohmann::json::parse(R"({"arrayValue":{"values":[{"stringValue":"ok"},{"stringValue":"x\ufffd"}]}})"));
+  auto d = protoc_decode("opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest",
+                         "opentelemetry/proto/collector/logs/v1/logs_service.proto",
+                         obs::otlp::encode_logs_protobuf(resource(), logs));
+  ASSERT_EQ(d.status, 0) << d.text;
+  expect_lines_in_order(d.text, {"key: \"odd\"", "double_value: inf", "double_value: nan",
+                                 "key: \"bad\"", "string_value: \"ok\"", "string_value: " + escaped("x\xEF\xBF\xBD")});
+}
+
 }  // namespace

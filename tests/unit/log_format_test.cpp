@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <sstream>
 #include <vector>
 
@@ -102,6 +103,24 @@ TEST(LogFormat, TextHostileContentCannotStartANewLine) {
   for (unsigned char c : out) EXPECT_TRUE(c >= 0x20 && c != 0x7f) << "raw control byte " << int(c) << " in: " << out;
   EXPECT_NE(out.find("line1\\nline2\\r"), std::string::npos) << out;
   EXPECT_NE(out.find("f=\"line1\\nline2\\r\\\"quoted\\\""), std::string::npos) << out;
+}
+
+TEST(LogFormat, ArrayFieldsAreJsonArraysInBothFormats) {
+  const std::vector<std::string> tags = {"a", "b,c", "q\"uote"};
+  const auto r = record("m", {{"tags", tags}, {"ids", {1, -2}}, {"r", {0.5, std::numeric_limits<double>::infinity()}},
+                              {"flags", {true, false}}, {"none", std::vector<int>{}}});
+  std::string json;
+  obs::append_log_json(json, r, kResource);
+  const auto j = nlohmann::json::parse(json);
+  EXPECT_EQ(j["tags"], nlohmann::json::parse(R"(["a","b,c","q\"uote"])"));
+  EXPECT_EQ(j["ids"], nlohmann::json::parse("[1,-2]"));
+  EXPECT_EQ(j["r"], nlohmann::json::parse(R"([0.5,"+Inf"])"));
+  EXPECT_EQ(j["flags"], nlohmann::json::parse("[true,false]"));
+  EXPECT_EQ(j["none"], nlohmann::json::array());
+  std::string text;
+  obs::append_log_text(text, r, kResource);
+  EXPECT_NE(text.find(R"(tags=["a","b,c","q\"uote"] ids=[1,-2] r=[0.5,"+Inf"] flags=[true,false] none=[])"), std::string::npos)
+      << text;
 }
 
 TEST(LogFormat, LargeUnsignedFieldKeepsItsMagnitude) {

@@ -201,6 +201,35 @@ TEST(Spans, LinksAreBoundedLikeEvents) {
 }
 
 // What the limits cut is counted, as OTLP's dropped_*_count fields expect.
+TEST(Spans, ArrayAttributesOnSpansEventsLinksAndLogRecords) {
+  Tracing t;
+  const std::vector<std::string> hosts = {"db-1", "db-2"};
+  const std::vector<std::string> huge(40, std::string(1000, 'x'));  // 40 000 bytes: over the 16 KiB a value holds
+  {
+    Span s("fan-out", {{"peer.hosts", hosts}});
+    s.set_attribute({"retry.delays_ms", {10, 20, 40}});
+    s.set_attribute({"huge", huge});
+    s.add_event("batch", {{"sizes", {0.5, 1.5}}});
+    obs::log::info("sent", {{"hosts", hosts}, {"huge", huge}});
+  }
+  ASSERT_TRUE(t.sdk.flush());
+  const auto s = t.spans->find("fan-out");
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->attributes.size(), 3u);
+  EXPECT_EQ(s->attributes[0].type, obs::FieldType::StringArray);
+  EXPECT_EQ(s->attributes[0].strings, hosts);
+  EXPECT_EQ(s->attributes[1].ints, (std::vector<std::int64_t>{10, 20, 40}));
+  EXPECT_EQ(s->attributes[2].strings.size(), 17u);  // 16 whole, the 17th cut to what is left of 16 KiB
+  EXPECT_EQ(s->attributes[2].strings.back().size(), 16u * 1024 - 16 * 1000);
+  ASSERT_EQ(s->events.size(), 1u);
+  EXPECT_EQ(s->events[0].attributes[0].doubles, (std::vector<double>{0.5, 1.5}));
+  ASSERT_TRUE(t.logs->wait_for([](const auto& records) { return !records.empty(); }));
+  const auto records = t.logs->records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].fields[0].strings, hosts);
+  EXPECT_EQ(records[0].fields[1].strings.size(), 17u);
+}
+
 TEST(Spans, LimitsCountWhatTheyDrop) {
   Tracing t;
   obs::SpanContext linked;

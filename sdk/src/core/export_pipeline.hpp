@@ -21,6 +21,7 @@
 #include "core/counts_own_deliveries.hpp"
 #include "core/diagnostics.hpp"
 #include "core/self_metrics.hpp"
+#include "obs/fields.hpp"
 #include "obs/instruments.hpp"
 #include "obs/resource.hpp"
 
@@ -34,6 +35,18 @@ inline constexpr auto kBusyNap = std::chrono::microseconds(200);
 // Buffers bigger than this are released after delivery, so one huge
 // message does not stay resident in a queue slot for the process's life.
 inline constexpr std::size_t kKeepCapacity = 4096;
+
+// Frees a field's value buffers beyond kKeepCapacity bytes (an array's
+// elements counted together).
+inline void release_large_buffers(OwnedField& f) {
+  if (f.str.capacity() > kKeepCapacity) std::string().swap(f.str);
+  std::size_t strings = f.strings.capacity() * sizeof(std::string);
+  for (const auto& s : f.strings) strings += s.capacity();
+  if (strings > kKeepCapacity) std::vector<std::string>().swap(f.strings);
+  if (f.ints.capacity() * sizeof(std::int64_t) > kKeepCapacity) std::vector<std::int64_t>().swap(f.ints);
+  if (f.doubles.capacity() * sizeof(double) > kKeepCapacity) std::vector<double>().swap(f.doubles);
+  if (f.bools.capacity() / 8 > kKeepCapacity) std::vector<bool>().swap(f.bools);
+}
 
 inline std::int64_t to_ticks(std::chrono::steady_clock::time_point t) { return t.time_since_epoch().count(); }
 inline std::chrono::steady_clock::time_point from_ticks(std::int64_t ticks) {

@@ -126,6 +126,18 @@ void append_double(std::string& out, double v, bool json) {
   out.append(buf, r.ptr);
 }
 
+template <class Values, class AppendOne>
+void append_array(std::string& out, const Values& values, AppendOne append_one) {
+  out += '[';
+  bool first = true;
+  for (const auto& v : values) {
+    if (!first) out += ',';
+    first = false;
+    append_one(v);
+  }
+  out += ']';
+}
+
 void append_field_value(std::string& out, const OwnedField& f, bool json) {
   switch (f.type) {
     case FieldType::String:
@@ -135,6 +147,12 @@ void append_field_value(std::string& out, const OwnedField& f, bool json) {
     case FieldType::Int: append_int(out, f.i); break;
     case FieldType::Double: append_double(out, f.d, json); break;
     case FieldType::Bool: out += f.b ? "true" : "false"; break;
+    // Arrays are written as JSON arrays in both formats: a comma inside a
+    // string element cannot be mistaken for a separator.
+    case FieldType::StringArray: append_array(out, f.strings, [&](const std::string& v) { append_json_string(out, v); }); break;
+    case FieldType::IntArray: append_array(out, f.ints, [&](std::int64_t v) { append_int(out, v); }); break;
+    case FieldType::DoubleArray: append_array(out, f.doubles, [&](double v) { append_double(out, v, true); }); break;
+    case FieldType::BoolArray: append_array(out, f.bools, [&](bool v) { out += v ? "true" : "false"; }); break;
   }
 }
 

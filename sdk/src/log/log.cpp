@@ -10,6 +10,7 @@
 
 #include "core/self_metrics.hpp"
 #include "log/log_channel.hpp"
+#include "text/utf8.hpp"
 #include "trace/context.hpp"
 #include "obs/log.hpp"
 #include "obs/metrics_registry.hpp"
@@ -43,27 +44,22 @@ constexpr std::size_t kMaxFieldKeyBytes = 256;
 constexpr std::size_t kMaxFields = 64;
 
 void assign_bounded(std::string& out, std::string_view in, std::size_t max) {
-  if (in.size() <= max) {
-    out.assign(in);
-    return;
-  }
-  std::size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(in[cut]) & 0xc0) == 0x80) --cut;  // not inside a character
-  out.assign(in.substr(0, cut));
+  const std::string_view kept = text::utf8_prefix(in, max);
+  out.assign(kept);
+  if (kept.size() == in.size()) return;
   out += "...[truncated ";
-  out += std::to_string(in.size() - cut);
+  out += std::to_string(in.size() - kept.size());
   out += " bytes]";
 }
 
 void assign_field(OwnedField& out, const Field& f) {
-  assign_bounded(out.key, f.key(), kMaxFieldKeyBytes);
-  out.type = f.type();
-  switch (out.type) {
-    case FieldType::String: assign_bounded(out.str, f.as_string(), kMaxFieldValueBytes); break;
-    case FieldType::Int: out.i = f.as_int(); break;
-    case FieldType::Double: out.d = f.as_double(); break;
-    case FieldType::Bool: out.b = f.as_bool(); break;
+  if (f.type() == FieldType::String) {  // a cut string says so in the record
+    out.type = FieldType::String;
+    assign_bounded(out.str, f.as_string(), kMaxFieldValueBytes);
+  } else {
+    out.assign(f, kMaxFieldValueBytes);  // an array keeps the elements that fit
   }
+  assign_bounded(out.key, f.key(), kMaxFieldKeyBytes);
 }
 
 std::uint64_t this_thread_id() {

@@ -16,8 +16,7 @@ struct LogTraits {
   // One huge message must not stay resident in a queue slot for good.
   static void release_large_buffers(LogRecord& r) {
     if (r.message.capacity() > export_pipeline_detail::kKeepCapacity) std::string().swap(r.message);
-    for (auto& f : r.fields)
-      if (f.str.capacity() > export_pipeline_detail::kKeepCapacity) std::string().swap(f.str);
+    for (auto& f : r.fields) export_pipeline_detail::release_large_buffers(f);
   }
 };
 

@@ -93,4 +93,14 @@ inline void append_utf8_repaired(std::string& out, std::string_view s) {
   }
 }
 
+// The longest prefix of `s` of at most `n` bytes that does not split a
+// UTF-8 sequence. A sequence is at most 4 bytes: it steps back over at most
+// 3 continuation bytes (more means the text is not UTF-8, and the encoders
+// repair it).
+inline std::string_view utf8_prefix(std::string_view s, std::size_t n) {
+  if (n >= s.size()) return s;
+  for (int i = 0; i < 3 && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80; ++i) --n;
+  return s.substr(0, n);
+}
+
 }  // namespace obs::text

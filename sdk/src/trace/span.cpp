@@ -30,14 +30,12 @@ constexpr std::size_t kMaxValueBytes = 16 * 1024;
 bool add_field(std::vector<OwnedField>& out, const Field& f) {
   for (auto& existing : out) {
     if (existing.key == f.key()) {  // a later value for a key replaces the earlier one
-      existing.assign(f);
-      if (existing.str.size() > kMaxValueBytes) existing.str.resize(kMaxValueBytes);
+      existing.assign(f, kMaxValueBytes);
       return true;
     }
   }
   if (out.size() >= kMaxAttributes) return false;
-  out.emplace_back().assign(f);
-  if (out.back().str.size() > kMaxValueBytes) out.back().str.resize(kMaxValueBytes);
+  out.emplace_back().assign(f, kMaxValueBytes);
   return true;
 }
 
@@ -103,8 +101,7 @@ std::uint32_t assign_fields(std::vector<OwnedField>& out, Fields fields) {
       target = n < out.size() ? &out[n] : &out.emplace_back();
       ++n;
     }
-    target->assign(f);
-    if (target->str.size() > kMaxValueBytes) target->str.resize(kMaxValueBytes);
+    target->assign(f, kMaxValueBytes);
   }
   out.erase(out.begin() + static_cast<std::ptrdiff_t>(n), out.end());
   return dropped;

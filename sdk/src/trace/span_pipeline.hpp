@@ -33,7 +33,7 @@ struct SpanTraits {
     auto shrink = [](std::string& str) {
       if (str.capacity() > keep) std::string().swap(str);
     };
-    for (auto& a : s.attributes) shrink(a.str);
+    for (auto& a : s.attributes) export_pipeline_detail::release_large_buffers(a);
     shrink(s.name);
     shrink(s.context.trace_state);
     shrink(s.status_message);
@@ -42,7 +42,7 @@ struct SpanTraits {
     } else {
       for (auto& e : s.events) {
         shrink(e.name);
-        for (auto& a : e.attributes) shrink(a.str);
+        for (auto& a : e.attributes) export_pipeline_detail::release_large_buffers(a);
       }
     }
     if (s.links.capacity() > 16) {
@@ -50,7 +50,7 @@ struct SpanTraits {
     } else {
       for (auto& l : s.links) {
         shrink(l.context.trace_state);
-        for (auto& a : l.attributes) shrink(a.str);
+        for (auto& a : l.attributes) export_pipeline_detail::release_large_buffers(a);
       }
     }
   }

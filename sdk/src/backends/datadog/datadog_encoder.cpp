@@ -6,10 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "text/utf8.hpp"
+
 namespace obs::datadog {
 namespace {
 
 using ordered_json = nlohmann::ordered_json;
+using text::utf8_prefix;
 
 std::string dump(const ordered_json& j) { return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace); }
 
@@ -18,16 +21,6 @@ std::uint64_t low64(const std::array<std::uint8_t, N>& bytes) {
   std::uint64_t v = 0;
   for (std::size_t i = N - 8; i < N; ++i) v = (v << 8) | bytes[i];
   return v;
-}
-
-// The longest prefix of `s` of at most `n` bytes that does not split a
-// UTF-8 sequence.
-std::string_view utf8_prefix(std::string_view s, std::size_t n) {
-  if (n >= s.size()) return s;
-  // A sequence is at most 4 bytes: step back over at most 3 continuation
-  // bytes (more means the text is not UTF-8; cut anywhere, JSON repairs it).
-  for (int i = 0; i < 3 && n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80; ++i) --n;
-  return s.substr(0, n);
 }
 
 // Bytes a message byte takes in nlohmann::json's output (valid UTF-8 is
@@ -91,6 +84,37 @@ std::string safe_tag(std::string_view tag) {
 
 // ---- logs ----
 
+// An array field as a JSON array, holding about `cap` bytes of its elements
+// at most (the marker as the last element says some were cut).
+ordered_json array_value(const OwnedField& f, std::size_t cap) {
+  ordered_json a = ordered_json::array();
+  std::size_t used = 0;
+  bool cut = false;
+  const auto add_each = [&](const auto& values, auto size_of, auto to_json) {
+    for (const auto& v : values) {
+      used += size_of(v);
+      if (cap != std::string::npos && used > cap) {
+        cut = true;
+        return;
+      }
+      a.push_back(to_json(v));
+    }
+  };
+  const auto as_is = [](const auto& v) { return ordered_json(v); };
+  const auto eight = [](const auto&) { return std::size_t{8}; };
+  switch (f.type) {
+    case FieldType::StringArray: add_each(f.strings, [](const std::string& v) { return v.size(); }, as_is); break;
+    case FieldType::IntArray: add_each(f.ints, eight, as_is); break;
+    case FieldType::DoubleArray:  // JSON has no NaN or infinity
+      add_each(f.doubles, eight, [](double v) { return std::isfinite(v) ? ordered_json(v) : ordered_json(format_number(v)); });
+      break;
+    case FieldType::BoolArray: add_each(f.bools, [](bool) { return std::size_t{1}; }, [](bool v) { return ordered_json(v); }); break;
+    default: break;
+  }
+  if (cut) a.push_back(std::string(kTruncatedMarker));
+  return a;
+}
+
 std::string encode_log_entry(const LogRecord& r, const LogContext& c, bool& truncated) {
   truncated = false;
   // field_cap: the longest a string field's value may be; drop_fields: none at all.
@@ -126,6 +150,10 @@ std::string encode_log_entry(const LogRecord& r, const LogContext& c, bool& trun
             else j[key] = format_number(f.d);  // JSON has no NaN or infinity
             break;
           case FieldType::Bool: j[key] = f.b; break;
+          case FieldType::StringArray:
+          case FieldType::IntArray:
+          case FieldType::DoubleArray:
+          case FieldType::BoolArray: j[key] = array_value(f, field_cap); break;
         }
       }
     }

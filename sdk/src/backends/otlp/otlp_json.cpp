@@ -145,8 +145,51 @@ void key_value(Json& j, bool& first, std::string_view key, bool v) {
   j.string(key);
   j.raw(v ? ",\"value\":{\"boolValue\":true}}" : ",\"value\":{\"boolValue\":false}}");
 }
+// {"arrayValue":{"values":[{...},...]}}, each element an AnyValue.
+template <class Values, class WriteOne>
+void array_value(Json& j, const Values& values, WriteOne write_one) {
+  j.raw("{\"arrayValue\":{\"values\":[");
+  bool first = true;
+  for (const auto& v : values) {
+    j.sep(first);
+    write_one(v);
+  }
+  j.raw("]}}");
+}
 void key_value(Json& j, bool& first, const OwnedField& f) {
+  const auto array_field = [&](const auto& values, auto write_one) {
+    j.sep(first);
+    j.raw("{\"key\":");
+    j.string(f.key);
+    j.raw(",\"value\":");
+    array_value(j, values, write_one);
+    j.raw("}");
+  };
   switch (f.type) {
+    case FieldType::StringArray:
+      array_field(f.strings, [&](const std::string& v) {
+        j.raw("{\"stringValue\":");
+        j.string(v);
+        j.raw("}");
+      });
+      break;
+    case FieldType::IntArray:
+      array_field(f.ints, [&](std::int64_t v) {
+        j.raw("{\"intValue\":");
+        j.int64_string(v);
+        j.raw("}");
+      });
+      break;
+    case FieldType::DoubleArray:
+      array_field(f.doubles, [&](double v) {
+        j.raw("{\"doubleValue\":");
+        j.number(v);
+        j.raw("}");
+      });
+      break;
+    case FieldType::BoolArray:
+      array_field(f.bools, [&](bool v) { j.raw(v ? "{\"boolValue\":true}" : "{\"boolValue\":false}"); });
+      break;
     case FieldType::String: key_value(j, first, f.key, std::string_view(f.str)); break;
     case FieldType::Int: key_value(j, first, f.key, f.i); break;
     case FieldType::Bool: key_value(j, first, f.key, f.b); break;

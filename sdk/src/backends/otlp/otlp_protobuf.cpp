@@ -93,7 +93,7 @@ class Writer {
 };
 
 // AnyValue fields (common.proto).
-constexpr std::uint32_t kAnyString = 1, kAnyBool = 2, kAnyInt = 3, kAnyDouble = 4;
+constexpr std::uint32_t kAnyString = 1, kAnyBool = 2, kAnyInt = 3, kAnyDouble = 4, kAnyArray = 5;
 
 void key_value(Writer& w, std::uint32_t field, std::string_view key, std::string_view v) {
   auto kv = w.begin(field);
@@ -119,6 +119,17 @@ void key_value(Writer& w, std::uint32_t field, std::string_view key, bool v) {
   w.end(any);
   w.end(kv);
 }
+// AnyValue.array_value: an ArrayValue whose `values` (field 1) are one AnyValue per element.
+template <class Values, class WriteOne>
+void array_value(Writer& w, const Values& values, WriteOne write_one) {
+  auto array = w.begin(kAnyArray);
+  for (const auto& v : values) {
+    auto element = w.begin(1);
+    write_one(v);
+    w.end(element);
+  }
+  w.end(array);
+}
 void key_value(Writer& w, std::uint32_t field, const OwnedField& f) {
   auto kv = w.begin(field);
   w.string_field(1, f.key);
@@ -128,6 +139,10 @@ void key_value(Writer& w, std::uint32_t field, const OwnedField& f) {
     case FieldType::Int: w.int64_field(kAnyInt, f.i); break;
     case FieldType::Double: w.double_field(kAnyDouble, f.d); break;
     case FieldType::Bool: w.bool_field(kAnyBool, f.b); break;
+    case FieldType::StringArray: array_value(w, f.strings, [&](std::string_view v) { w.string_field(kAnyString, v); }); break;
+    case FieldType::IntArray: array_value(w, f.ints, [&](std::int64_t v) { w.int64_field(kAnyInt, v); }); break;
+    case FieldType::DoubleArray: array_value(w, f.doubles, [&](double v) { w.double_field(kAnyDouble, v); }); break;
+    case FieldType::BoolArray: array_value(w, f.bools, [&](bool v) { w.bool_field(kAnyBool, v); }); break;
   }
   w.end(any);
   w.end(kv);
@@ -150,7 +165,10 @@ std::size_t resource_and_scope(Writer& w, const Resource& r) {
 
 std::size_t estimate(const std::vector<OwnedField>& fields) {
   std::size_t n = 0;
-  for (const auto& f : fields) n += 16 + f.key.size() + f.str.size();
+  for (const auto& f : fields) {
+    n += 16 + f.key.size() + f.str.size() + 12 * (f.ints.size() + f.doubles.size() + f.bools.size());
+    for (const auto& s : f.strings) n += 4 + s.size();
+  }
   return n;
 }
 
