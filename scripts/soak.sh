@@ -262,7 +262,7 @@ delta() { local now before=0; now=$(prom "$cur" "$@"); [ -z "$prev" ] || before=
 for p in "${phases[@]}"; do
   cur=$S/scrapes/$p.prom
   for sig in spans logs metrics; do
-    reasons=$({ grep -o "^obs_exporter_dropped_total{signal=\"$sig\",reason=\"[a-z_]*\"}" "$cur" || true; } | sed 's/.*reason="\([a-z_]*\)".*/\1/' |
+    reasons=$({ grep -o "^obs_exporter_dropped_total{signal=\"$sig\",reason=\"[a-z_]*\"" "$cur" || true; } | sed 's/.*reason="\([a-z_]*\)".*/\1/' |
       while read -r r; do n=$(delta obs_exporter_dropped_total "signal=\"$sig\"" "reason=\"$r\""); [ "$n" = 0 ] || printf '%s=%s ' "$r" "$n"; done)
     printf '%-9s %-8s %9s %9s %9s   %s\n' "$p" "$sig" "$(delta obs_exporter_exported_total "signal=\"$sig\"" 'backend="otlp"')" \
       "$(delta obs_exporter_failed_total "signal=\"$sig\"" 'backend="otlp"')" "$(delta obs_exporter_dropped_total "signal=\"$sig\"")" \

@@ -375,7 +375,8 @@ prometheus::Registry& render_prom_registry() {
   }();
   return *r;
 }
-std::string render_obs() { return obs::PrometheusBackend::render(render_obs_registry().snapshot()); }
+// Without the scope labels: prometheus-cpp has no such thing.
+std::string render_obs() { return obs::PrometheusBackend::render(render_obs_registry().snapshot(), nullptr, {.scope_labels = false}); }
 std::string render_prom() { return prometheus::TextSerializer().Serialize(render_prom_registry().Collect()); }
 
 // What /metrics does: take a snapshot and render it (PrometheusBackend::render()).

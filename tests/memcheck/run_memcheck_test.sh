@@ -100,7 +100,7 @@ for round in 1 2 3; do
     fail "/metrics: example_jobs_processed_total sums to $(sum_of example_jobs_processed_total), want $jobs"
   [ "$(sum_of example_job_duration_seconds_count)" = "$jobs" ] ||
     fail "/metrics: example_job_duration_seconds_count sums to $(sum_of example_job_duration_seconds_count), want $jobs"
-  grep -q '^process_resident_memory_bytes ' "$tmp/body" || fail "/metrics has no process_resident_memory_bytes"
+  grep -qE '^process_resident_memory_bytes(\{[^}]*\})? ' "$tmp/body" || fail "/metrics has no process_resident_memory_bytes"
   get /health
   [ "$code" = 200 ] && grep -q '"status":"ok"' "$tmp/body" || fail "GET /health: HTTP $code: $(head -c 300 "$tmp/body")"
   get /health/ready

@@ -22,6 +22,7 @@
 #include "obs/obs.hpp"
 #include "support/errors.hpp"
 #include "support/config_from_map.hpp"
+#include "support/prometheus_text.hpp"
 
 namespace {
 
@@ -288,7 +289,7 @@ TEST_F(AdminServerTest, RefusedRequestsAreCountedByReason) {
   start(admin_config().admin_bearer(kToken));
   const auto refused = [&](const char* reason) {
     auto res = get("/metrics", std::string("Bearer ") + kToken);
-    const std::string line = std::string("obs_admin_requests_refused_total{reason=\"") + reason + "\"} ";
+    const std::string line = std::string("obs_admin_requests_refused_total{reason=\"") + reason + "\"," + obs_test::kScopeLabels + "} ";
     const auto at = res ? res->body.find(line) : std::string::npos;
     return at == std::string::npos ? -1.0 : std::stod(res->body.substr(at + line.size()));
   };

@@ -10,6 +10,7 @@
 #include "obs/http.hpp"
 #include "obs/metrics_registry.hpp"
 #include "obs/obs.hpp"
+#include "support/prometheus_text.hpp"
 
 namespace {
 
@@ -188,7 +189,8 @@ TEST(OpenMetrics, RendersASmallRegistryExactly) {
     f.type = obs::MetricType::Gauge;
     s.families.push_back(f);
   }
-  EXPECT_EQ(obs::PrometheusBackend::render_openmetrics(s),
+  // Without the scope labels, which a test of their own covers.
+  EXPECT_EQ(obs::PrometheusBackend::render_openmetrics(s, nullptr, {.scope_labels = false}),
             "# TYPE jobs counter\n"
             "# HELP jobs Jobs done.\n"
             "jobs_total{status=\"ok\"} 3\n"
@@ -217,7 +219,7 @@ TEST(OpenMetrics, EscapesLabelValuesAndHelp) {
   r.increment("hostile", 1, {{"v", "a\"b\\c\nd"}});
   r.gauge("helpful", std::vector<std::string_view>{}, {.description = "say \"hi\"\\\nbye"}).labels().set(2);
   const std::string text = obs::PrometheusBackend::render_openmetrics(r.snapshot());
-  EXPECT_NE(text.find("\nhostile_total{v=\"a\\\"b\\\\c\\nd\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nhostile_total{v=\"a\\\"b\\\\c\\nd\"," + obs_test::kScopeLabels + "} 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("# HELP helpful say \\\"hi\\\"\\\\\\nbye\n"), std::string::npos) << text;
 }
 
@@ -231,7 +233,8 @@ TEST(OpenMetrics, RepeatedOrCollidingNamesAreWrittenOnce) {
     f.series.emplace_back().value = 1;
     s.families.push_back(f);
   }
-  EXPECT_EQ(obs::PrometheusBackend::render_openmetrics(s), "# TYPE x counter\n# HELP x x\nx_total 1\n# EOF\n");
+  EXPECT_EQ(obs::PrometheusBackend::render_openmetrics(s, nullptr, {.scope_labels = false}),
+            "# TYPE x counter\n# HELP x x\nx_total 1\n# EOF\n");
 }
 
 TEST(OpenMetrics, RegistryHistogramInsideASpanHasItsExemplarLine) {
@@ -246,9 +249,9 @@ TEST(OpenMetrics, RegistryHistogramInsideASpanHasItsExemplarLine) {
   }
   const std::string text = obs::PrometheusBackend::render_openmetrics(r.snapshot());
   const std::string prefix =
-      "job_seconds_bucket{le=\"1\"} 1 # {trace_id=\"" + trace_hex + "\",span_id=\"" + span_hex + "\"} 0.25 ";
+      "job_seconds_bucket{" + obs_test::kScopeLabels + ",le=\"1\"} 1 # {trace_id=\"" + trace_hex + "\",span_id=\"" + span_hex + "\"} 0.25 ";
   EXPECT_NE(text.find("\n" + prefix), std::string::npos) << text;
-  EXPECT_NE(text.find("job_seconds_bucket{le=\"0.1\"} 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("job_seconds_bucket{" + obs_test::kScopeLabels + ",le=\"0.1\"} 0\n"), std::string::npos) << text;
   // The 0.0.4 text format is unchanged: no exemplars there.
   EXPECT_EQ(obs::PrometheusBackend::render(r.snapshot()).find("trace_id"), std::string::npos);
 }
@@ -291,7 +294,7 @@ TEST_F(ExemplarAdmin, MetricsNegotiatesOpenMetrics) {
   EXPECT_EQ(om->get_header_value("Content-Type"), "application/openmetrics-text; version=1.0.0; charset=utf-8");
   ASSERT_GE(om->body.size(), 6u);
   EXPECT_EQ(om->body.substr(om->body.size() - 6), "# EOF\n");
-  EXPECT_NE(om->body.find("exemplar_admin_seconds_bucket{le=\"1\"} "), std::string::npos) << om->body;
+  EXPECT_NE(om->body.find("exemplar_admin_seconds_bucket{" + obs_test::kScopeLabels + ",le=\"1\"} "), std::string::npos) << om->body;
   EXPECT_NE(om->body.find("trace_id=\"" + trace_hex + "\""), std::string::npos) << om->body;
 
   auto text = client_->Get("/metrics");
@@ -300,7 +303,7 @@ TEST_F(ExemplarAdmin, MetricsNegotiatesOpenMetrics) {
   EXPECT_EQ(text->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_EQ(text->body.find("# EOF"), std::string::npos);
   EXPECT_EQ(text->body.find("trace_id"), std::string::npos);
-  EXPECT_NE(text->body.find("exemplar_admin_seconds_bucket{le=\"1\"} "), std::string::npos) << text->body;
+  EXPECT_NE(text->body.find("exemplar_admin_seconds_bucket{" + obs_test::kScopeLabels + ",le=\"1\"} "), std::string::npos) << text->body;
 }
 
 TEST(ExemplarMounted, MountedMetricsNegotiatesOpenMetricsToo) {

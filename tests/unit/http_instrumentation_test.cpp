@@ -22,6 +22,7 @@
 #include "obs/backends/memory_span.hpp"
 #include "obs/http.hpp"
 #include "obs/obs.hpp"
+#include "support/prometheus_text.hpp"
 
 namespace {
 
@@ -683,7 +684,7 @@ TEST_F(HttpTest, HttpAdminEndpointsMountedOnTheApplicationServer) {
   EXPECT_EQ(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_NE(
       metrics->body.find("http_server_request_duration_seconds_count{http_request_method=\"GET\",http_route=\"/work\","
-                         "http_response_status_code=\"200\"}"),
+                         "http_response_status_code=\"200\"," + obs_test::kScopeLabels + "}"),
       std::string::npos)
       << metrics->body;
   EXPECT_NE(metrics->body.find("# TYPE http_server_active_requests gauge"), std::string::npos);

@@ -9,6 +9,7 @@
 #include "obs/backends/prometheus.hpp"
 #include "obs/metric_names.hpp"
 #include "obs/metrics_registry.hpp"
+#include "support/prometheus_text.hpp"
 
 namespace {
 
@@ -206,7 +207,7 @@ TEST(Registry, HistogramSumsStayFiniteWhateverIsObserved) {
   EXPECT_TRUE(data.negative_observed);
   // OpenMetrics gives such a histogram no sum.
   const std::string om = obs::PrometheusBackend::render_openmetrics(s);
-  EXPECT_NE(om.find("odd_values_count 4\n"), std::string::npos) << om;
+  EXPECT_NE(om.find("odd_values_count{" + obs_test::kScopeLabels + "} 4\n"), std::string::npos) << om;
   EXPECT_EQ(om.find("odd_values_sum"), std::string::npos) << om;
   auto positive = r.histogram("positive.values", {}).labels();
   positive.observe(std::numeric_limits<double>::infinity());
@@ -361,7 +362,7 @@ TEST(Registry, SeriesBeyondTheLimitGoToOneOverflowSeries) {
   EXPECT_EQ(overflow->series[0].value, 7);
 
   const std::string text = obs::PrometheusBackend::render(s);
-  EXPECT_NE(text.find("user_hits_total{otel_metric_overflow=\"true\"} 7"), std::string::npos) << text;
+  EXPECT_NE(text.find("user_hits_total{otel_metric_overflow=\"true\"," + obs_test::kScopeLabels + "} 7"), std::string::npos) << text;
 }
 
 TEST(Registry, DefaultSeriesLimitAppliesToNewFamilies) {

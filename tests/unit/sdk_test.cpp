@@ -16,6 +16,7 @@
 #include "obs/backends/memory.hpp"
 #include "obs/metrics_registry.hpp"
 #include "obs/obs.hpp"
+#include "support/prometheus_text.hpp"
 
 namespace {
 
@@ -297,7 +298,7 @@ TEST_F(AdminTest, MetricsEndpointServesPrometheusText) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_NE(res->body.find("\nadmin_test_hits_total{route=\"" + route + "\"} 1\n"), std::string::npos) << res->body;
+  EXPECT_NE(res->body.find("\nadmin_test_hits_total{route=\"" + route + "\"," + obs_test::kScopeLabels + "} 1\n"), std::string::npos) << res->body;
   EXPECT_NE(res->body.find("process_resident_memory_bytes "), std::string::npos);
 }
 

@@ -39,6 +39,7 @@ struct OBS_API Config {
   std::size_t log_batch_size = 512;
 
   bool prometheus = true;  // the built-in Prometheus backend, served at /metrics
+  bool prometheus_scope_labels = true;  // otel_scope_name/otel_scope_version on /metrics (PrometheusOptions)
   bool process_metrics = true;
   std::size_t metric_series_limit = 2000;
 
@@ -110,6 +111,7 @@ struct OBS_API Config {
   Config& format(LogFormat v) { log_format = v; return *this; }
   Config& console(bool on) { console_logs = on; return *this; }
   Config& with_prometheus(bool on) { prometheus = on; return *this; }
+  Config& with_prometheus_scope_labels(bool on) { prometheus_scope_labels = on; return *this; }
   Config& admin(bool on) { admin_server = on; return *this; }
   Config& admin_address(std::string address, std::uint16_t port) {
     admin_bind_address = std::move(address);

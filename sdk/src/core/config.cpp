@@ -748,6 +748,7 @@ Config Config::from_env(const EnvLookup& getenv) {
   env.integer<std::size_t>("OBS_LOG_QUEUE_SIZE", c.log_queue_capacity, 2, std::size_t{1} << 24);
 
   env.boolean("OBS_PROCESS_METRICS", c.process_metrics);
+  env.boolean("OBS_PROMETHEUS_SCOPE_LABELS", c.prometheus_scope_labels);
   env.integer<std::size_t>("OBS_METRIC_SERIES_LIMIT", c.metric_series_limit, 1, std::size_t{1} << 24);
   env.millis("OTEL_METRIC_EXPORT_INTERVAL", c.metric_export_interval, 1, std::int64_t{24} * 3600 * 1000);
   milliseconds metric_export_timeout{30000};

@@ -516,7 +516,7 @@ void Sdk::State::start_pipelines(bool in_forked_child) {
   // Metrics
   std::vector<std::shared_ptr<MetricsBackend>> candidates;
   if (config.prometheus && !in_forked_child) {
-    s.prometheus = std::make_shared<PrometheusBackend>();
+    s.prometheus = std::make_shared<PrometheusBackend>(PrometheusOptions{config.prometheus_scope_labels});
     candidates.push_back(s.prometheus);
   }
   for (auto& b : config.metrics_backends)

@@ -14,10 +14,8 @@
 
 namespace obs::otlp::detail {
 
-inline constexpr std::string_view kScopeName = "obs";
-// The semantic conventions the built-in instrumentation follows (names,
-// units, attribute keys), sent as every scope's schema_url.
-inline constexpr std::string_view kSchemaUrl = "https://opentelemetry.io/schemas/1.33.0";
+using obs::kSchemaUrl;
+using obs::kScopeName;
 inline constexpr std::string_view kOverflowAttribute = "otel.metric.overflow";
 inline constexpr std::string_view kThreadIdAttribute = "thread.id";
 inline constexpr std::string_view kRequestIdAttribute = "request_id";

@@ -1,9 +1,10 @@
-// OpenMetrics 1.0 text exposition (our own: prometheus-cpp 1.0.1 writes only
-// the 0.0.4 text format). Differs from 0.0.4 where the spec says so: counter
-// families are named without "_total" in # TYPE/# HELP while their samples
-// carry it, HELP escapes '"' too, histogram buckets may carry an exemplar
-// ("# {trace_id=...,span_id=...} value timestamp"), a family's unit is
-// said in "# UNIT", the resource is an info family, and "# EOF" ends it.
+// The two text expositions /metrics answers in, written by one writer:
+// Prometheus text format 0.0.4 (the default) and OpenMetrics 1.0 (when the
+// scraper asks for it). They differ where the formats say so: OpenMetrics
+// names a counter's family without "_total" in # TYPE/# HELP while its
+// samples carry it, escapes '"' in HELP too, says a family's unit in
+// "# UNIT", gives histogram buckets their exemplar, makes the resource an
+// info family and ends with "# EOF".
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -12,7 +13,9 @@
 #include <type_traits>
 #include <unordered_set>
 
+#include "backends/prometheus/exposition.hpp"
 #include "backends/prometheus/target_info.hpp"
+#include "obs/version.hpp"
 #include "obs/backends/prometheus.hpp"
 #include "obs/metric_names.hpp"
 
@@ -37,13 +40,17 @@ void append_uint(std::string& out, std::uint64_t v) {
   out.append(buf, r.ptr);
 }
 
-// Label values and HELP text: backslash, double quote and line feed escaped.
-void append_escaped(std::string& out, std::string_view s) {
+// Label values (and OpenMetrics HELP text): backslash, double quote and line
+// feed escaped. Text format 0.0.4 leaves '"' as it is in HELP.
+void append_escaped(std::string& out, std::string_view s, bool quote = true) {
   for (char c : s) {
     switch (c) {
       case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
       case '\n': out += "\\n"; break;
+      case '"':
+        if (quote) out += "\\\"";
+        else out += c;
+        break;
       default: out += c;
     }
   }
@@ -59,8 +66,15 @@ const char* type_name(MetricType t) {
   return "unknown";
 }
 
-// {k="v",...} with an optional extra label last (le for buckets); nothing if empty.
-void append_labels(std::string& out, const std::vector<std::string>& keys, const SeriesSnapshot& s,
+// The labels every sample of a family carries after its own: the
+// instrumentation scope, as the compatibility spec asks by default.
+struct ScopeLabels {
+  bool on;
+};
+
+// {k="v",...}: the series' labels, then the scope's, then an optional extra
+// label (le for buckets); nothing if there are none.
+void append_labels(std::string& out, const std::vector<std::string>& keys, const SeriesSnapshot& s, ScopeLabels scope,
                    std::string_view extra_key = {}, std::string_view extra_value = {}) {
   bool first = true;
   auto label = [&](std::string_view k, std::string_view v) {
@@ -75,7 +89,11 @@ void append_labels(std::string& out, const std::vector<std::string>& keys, const
     label("otel_metric_overflow", "true");
   } else {
     for (std::size_t i = 0; i < keys.size() && i < s.label_values.size(); ++i)
-      if (!s.label_values[i].empty()) label(keys[i], s.label_values[i]);  // empty is absent, as in render()
+      if (!s.label_values[i].empty()) label(keys[i], s.label_values[i]);  // empty is absent
+  }
+  if (scope.on) {
+    label("otel_scope_name", kScopeName);
+    label("otel_scope_version", OBS_VERSION);
   }
   if (!extra_key.empty()) label(extra_key, extra_value);
   if (!first) out += '}';
@@ -102,43 +120,51 @@ void append_exemplar(std::string& out, const Exemplar& e) {
 
 }  // namespace
 
-std::string PrometheusBackend::render_openmetrics() const {
-  MetricsProducer producer;
-  Resource resource;
-  {
-    std::lock_guard lock(mutex_);
-    producer = producer_;
-    resource = resource_;
-  }
-  return producer ? render_openmetrics(producer(), &resource) : std::string("# EOF\n");
-}
+namespace prometheus_text {
 
-std::string PrometheusBackend::render_openmetrics(const MetricsSnapshot& snapshot, const Resource* resource) {
+std::string write(const MetricsSnapshot& snapshot, const Resource* resource, Format format,
+                  const PrometheusOptions& options) {
+  const bool om = format == Format::OpenMetrics;
+  const ScopeLabels scope{options.scope_labels};
   std::string out;
   out.reserve(4096);
+  // # HELP line: OpenMetrics escapes '"' there, 0.0.4 does not.
+  const auto help = [&](std::string_view name, std::string_view text) {
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    append_escaped(out, text, om);
+    out += '\n';
+  };
   // Every name a family would write; a family that would repeat one is left
   // out, as Prometheus rejects the whole scrape otherwise.
   std::unordered_set<std::string> names;
   if (resource) {
-    out += "# TYPE target info\n# HELP target ";
-    out += prometheus_text::kTargetInfoHelp;
-    out += "\ntarget_info";
+    // An info family in OpenMetrics; 0.0.4 has no info type: a gauge of 1, as the spec allows.
+    if (om) {
+      out += "# TYPE target info\n";
+      help("target", kTargetInfoHelp);
+    } else {
+      help("target_info", kTargetInfoHelp);
+      out += "# TYPE target_info gauge\n";
+    }
+    out += "target_info";
     std::vector<std::string> keys;
     SeriesSnapshot info;
-    for (auto& [k, v] : prometheus_text::target_info_labels(*resource)) {
+    for (auto& [k, v] : target_info_labels(*resource)) {
       keys.push_back(std::move(k));
       info.label_values.push_back(std::move(v));
     }
-    append_labels(out, keys, info);
+    append_labels(out, keys, info, ScopeLabels{false});  // the resource's attributes and nothing else
     out += " 1\n";
     names.insert({"target", "target_info"});
   }
   std::vector<std::string> keys;
   for (const auto& f : snapshot.families) {
-    if (f.series.empty()) continue;
+    if (f.series.empty()) continue;  // a family with no series has nothing to say yet
     const std::string sample = prometheus_metric_name(f.name, f.unit, f.type);
     // OpenMetrics names a counter's family without "_total", its samples with it.
-    const std::string name = f.type == MetricType::Counter ? sample.substr(0, sample.size() - 6) : sample;
+    const std::string name = om && f.type == MetricType::Counter ? sample.substr(0, sample.size() - 6) : sample;
     std::vector<std::string> own{name};
     if (f.type == MetricType::Counter) own.push_back(sample);
     if (f.type == MetricType::Histogram)
@@ -150,26 +176,28 @@ std::string PrometheusBackend::render_openmetrics(const MetricsSnapshot& snapsho
     keys.clear();
     for (const auto& k : f.label_keys) keys.push_back(prometheus_label_name(k));
 
+    // HELP is expected (promtool warns without it); the instrument's own
+    // name says at least what it is when no description was given.
+    const std::string_view help_text = f.description.empty() ? std::string_view(f.name) : std::string_view(f.description);
+    if (!om) help(name, help_text);
     out += "# TYPE ";
     out += name;
     out += ' ';
     out += type_name(f.type);
     out += '\n';
-    // The unit is a suffix of the name (the renderer put it there), unless
-    // the name is nothing but the unit.
-    const std::string unit = prometheus_unit(f.unit);
-    if (!unit.empty() && name.size() > unit.size() && name.ends_with("_" + unit)) {
-      out += "# UNIT ";
-      out += name;
-      out += ' ';
-      out += unit;
-      out += '\n';
+    if (om) {
+      // The unit is a suffix of the name (the renderer put it there), unless
+      // the name is nothing but the unit.
+      const std::string unit = prometheus_unit(f.unit);
+      if (!unit.empty() && name.size() > unit.size() && name.ends_with("_" + unit)) {
+        out += "# UNIT ";
+        out += name;
+        out += ' ';
+        out += unit;
+        out += '\n';
+      }
+      help(name, help_text);
     }
-    out += "# HELP ";
-    out += name;
-    out += ' ';
-    append_escaped(out, f.description.empty() ? f.name : f.description);  // as in render()
-    out += '\n';
     for (const auto& s : f.series) {
       // One sample line: <name><suffix>{labels} <value>, the exemplar going
       // between the value and the line's end.
@@ -177,7 +205,7 @@ std::string PrometheusBackend::render_openmetrics(const MetricsSnapshot& snapsho
                             std::string_view extra_key = {}, std::string_view extra_value = {}) {
         out += base;
         out += suffix;
-        append_labels(out, keys, s, extra_key, extra_value);
+        append_labels(out, keys, s, scope, extra_key, extra_value);
         out += ' ';
         if constexpr (std::is_same_v<decltype(value), double>) append_number(out, value);
         else append_uint(out, value);
@@ -201,13 +229,14 @@ std::string PrometheusBackend::render_openmetrics(const MetricsSnapshot& snapsho
             le.clear();
             append_number(le, i < h.bounds.size() ? h.bounds[i] : std::numeric_limits<double>::infinity());
             line(name, "_bucket", cumulative, "le", le);
-            if (i < h.exemplars.size() && h.exemplars[i]) append_exemplar(out, *h.exemplars[i]);
+            if (om && i < h.exemplars.size() && h.exemplars[i]) append_exemplar(out, *h.exemplars[i]);
             out += '\n';
           }
           line(name, "_count", h.count);
           out += '\n';
-          // OpenMetrics (and OpenTelemetry's compatibility spec) give a
-          // histogram a sum only when no negative value was observed.
+          // A histogram's sum only while it is monotonic, that is, no
+          // negative value was observed (the compatibility spec, and
+          // OpenMetrics for a histogram with negative buckets).
           if (!h.negative_observed) {
             line(name, "_sum", h.sum);
             out += '\n';
@@ -217,8 +246,9 @@ std::string PrometheusBackend::render_openmetrics(const MetricsSnapshot& snapsho
       }
     }
   }
-  out += "# EOF\n";
+  if (om) out += "# EOF\n";
   return out;
 }
 
+}  // namespace prometheus_text
 }  // namespace obs
