@@ -111,11 +111,16 @@ class HttpTest : public ::testing::Test {
     });
     return spans_->find(name);
   }
-  std::uint64_t duration_count(std::string_view method, std::string_view route, std::string_view status) {
+  // Requests counted in http.server.request.duration's series for these
+  // attributes (url.scheme "http": the tests' servers are plain HTTP).
+  std::uint64_t duration_count(std::string_view method, std::string_view route, std::string_view status,
+                               std::string_view error_type = {}) {
     const auto h = metrics_->histogram("http.server.request.duration",
                                        {{"http.request.method", std::string(method)},
+                                        {"url.scheme", "http"},
                                         {"http.route", std::string(route)},
-                                        {"http.response.status_code", std::string(status)}});
+                                        {"http.response.status_code", std::string(status)},
+                                        {"error.type", std::string(error_type)}});
     return h ? h->first : 0;
   }
 
@@ -410,9 +415,9 @@ TEST_F(HttpTest, HttpServerDurationAndBodySizesPerRouteAndStatus) {
   const auto missing_before = duration_count("GET", "/count/{status}", "404");
   const auto upload_before = duration_count("POST", "/count/upload", "200");
   const auto req_size_before = metrics_->histogram("http.server.request.body.size",
-                                                   {{"http.request.method", "POST"}, {"http.route", "/count/upload"}});
+                                                   {{"http.request.method", "POST"}, {"url.scheme", "http"}, {"http.route", "/count/upload"}, {"error.type", ""}});
   const auto res_size_before = metrics_->histogram("http.server.response.body.size",
-                                                   {{"http.request.method", "POST"}, {"http.route", "/count/upload"}});
+                                                   {{"http.request.method", "POST"}, {"url.scheme", "http"}, {"http.route", "/count/upload"}, {"error.type", ""}});
   auto client = s.client();
   for (int i = 0; i < 3; ++i) ASSERT_EQ(client->Get("/count/200")->status, 200);
   ASSERT_EQ(client->Get("/count/404")->status, 404);  // the handler's own 404: the route is known
@@ -422,9 +427,9 @@ TEST_F(HttpTest, HttpServerDurationAndBodySizesPerRouteAndStatus) {
   EXPECT_EQ(duration_count("GET", "/count/{status}", "404"), missing_before + 1);
   EXPECT_EQ(duration_count("POST", "/count/upload", "200"), upload_before + 1);
   const auto req_size = metrics_->histogram("http.server.request.body.size",
-                                            {{"http.request.method", "POST"}, {"http.route", "/count/upload"}});
+                                            {{"http.request.method", "POST"}, {"url.scheme", "http"}, {"http.route", "/count/upload"}, {"error.type", ""}});
   const auto res_size = metrics_->histogram("http.server.response.body.size",
-                                            {{"http.request.method", "POST"}, {"http.route", "/count/upload"}});
+                                            {{"http.request.method", "POST"}, {"url.scheme", "http"}, {"http.route", "/count/upload"}, {"error.type", ""}});
   ASSERT_TRUE(req_size && res_size);
   EXPECT_EQ(req_size->first, (req_size_before ? req_size_before->first : 0) + 1);
   EXPECT_DOUBLE_EQ(req_size->second, (req_size_before ? req_size_before->second : 0) + 1000);
@@ -450,7 +455,7 @@ TEST_F(HttpTest, HttpServerThrowingHandlerAnswers500WithErrorSpan) {
   });
   obs::http::route(s.server, "GET", "/boom-int", [](const httplib::Request&, httplib::Response&) { throw 42; });
   s.start();
-  const auto before = duration_count("GET", "/boom", "500");
+  const auto before = duration_count("GET", "/boom", "500", "std::runtime_error");
   auto r = s.client()->Get("/boom");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 500);
@@ -473,7 +478,8 @@ TEST_F(HttpTest, HttpServerThrowingHandlerAnswers500WithErrorSpan) {
   ASSERT_TRUE(span2);
   EXPECT_EQ(span2->status, obs::SpanStatus::Error);
   EXPECT_EQ(str_attr(*span2, "error.type"), "_OTHER");
-  EXPECT_EQ(duration_count("GET", "/boom", "500"), before + 1);
+  EXPECT_EQ(duration_count("GET", "/boom", "500", "std::runtime_error"), before + 1);
+  EXPECT_EQ(duration_count("GET", "/boom-int", "500", "_OTHER"), 1u);  // error.type on the metric as on the span
   // The failure is logged inside the request: with its trace and request id.
   ASSERT_TRUE(logs_->wait_for([&](const auto& records) {
     return std::any_of(records.begin(), records.end(), [&](const obs::LogRecord& l) {
@@ -554,7 +560,7 @@ TEST_F(HttpTest, HttpServerActiveRequestsGaugeReturnsToZero) {
     res.set_content("done", "text/plain");
   });
   s.start();
-  const Labels get{{"http.request.method", "GET"}};
+  const Labels get{{"http.request.method", "GET"}, {"url.scheme", "http"}};
   EXPECT_EQ(metrics_->value("http.server.active_requests", get).value_or(0), 0);
   auto pending = std::async(std::launch::async, [&] { return s.client()->Get("/slow"); });
   entered.get_future().wait();
@@ -683,7 +689,7 @@ TEST_F(HttpTest, HttpAdminEndpointsMountedOnTheApplicationServer) {
   EXPECT_EQ(metrics->status, 200);
   EXPECT_EQ(metrics->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_NE(
-      metrics->body.find("http_server_request_duration_seconds_count{http_request_method=\"GET\",http_route=\"/work\","
+      metrics->body.find("http_server_request_duration_seconds_count{http_request_method=\"GET\",url_scheme=\"http\",http_route=\"/work\","
                          "http_response_status_code=\"200\"," + obs_test::kScopeLabels + "}"),
       std::string::npos)
       << metrics->body;
@@ -710,7 +716,7 @@ TEST_F(HttpTest, HttpAdminEndpointsMountedOnTheApplicationServer) {
 
   // Counted in the metrics like any route, but no span and no request id.
   EXPECT_EQ(duration_count("GET", "/metrics", "200"), scrapes_before + 1);
-  EXPECT_EQ(duration_count("GET", "/health/ready", "503") >= 1, true);
+  EXPECT_EQ(duration_count("GET", "/health/ready", "503", "503") >= 1, true);  // a 5xx without an exception: its status
   EXPECT_FALSE(metrics->has_header("x-request-id"));
   const auto all = wait_spans(1);
   ASSERT_TRUE(sdk_.flush());

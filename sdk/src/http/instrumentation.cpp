@@ -164,33 +164,61 @@ struct ServerMetrics {
   HistogramFamily duration;
   HistogramFamily request_size;
   HistogramFamily response_size;
-  UpDownCounterFamily active;
-  std::array<UpDownCounter, kKnownMethods.size() + 1> active_by_method;
+  UpDownCounterFamily active_family;
+  // Bound once per method (url.scheme "http"): the request path only indexes.
+  std::array<UpDownCounter, kKnownMethods.size() + 1> active_http;
 };
+
+std::string_view scheme_label(bool tls) { return tls ? "https" : "http"; }
+
+bool is_tls([[maybe_unused]] const httplib::Request& req) {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+  return req.ssl != nullptr;
+#else
+  return false;
+#endif
+}
 
 const ServerMetrics& server_metrics() {
   static const ServerMetrics m = [] {
     ServerMetrics s;
+    // Keys as semantic conventions 1.33 list them: the required ones, then
+    // those conditionally required (left out, as empty values, when they do not apply).
     s.duration = obs::histogram(
-        "http.server.request.duration", {"http.request.method", "http.route", "http.response.status_code"},
+        "http.server.request.duration",
+        {"http.request.method", "url.scheme", "http.route", "http.response.status_code", "error.type"},
         {.description = "Duration of HTTP server requests.", .unit = "s", .buckets = internal::http::duration_buckets()});
     s.request_size = obs::histogram(
-        "http.server.request.body.size", {"http.request.method", "http.route"},
+        "http.server.request.body.size", {"http.request.method", "url.scheme", "http.route", "error.type"},
         {.description = "Size of HTTP server request bodies.", .unit = "By", .buckets = internal::http::body_size_buckets()});
-    s.response_size = obs::histogram("http.server.response.body.size", {"http.request.method", "http.route"},
+    s.response_size = obs::histogram("http.server.response.body.size",
+                                     {"http.request.method", "url.scheme", "http.route", "error.type"},
                                      {.description = "Size of HTTP server response bodies.",
                                       .unit = "By",
                                       .buckets = internal::http::body_size_buckets()});
-    s.active = obs::up_down_counter("http.server.active_requests", {"http.request.method"},
-                                    {.description = "Number of active HTTP server requests.", .unit = "{request}"});
-    for (std::size_t i = 0; i < s.active_by_method.size(); ++i)
-      s.active_by_method[i] = s.active.labels(method_label(i));
+    s.active_family = obs::up_down_counter("http.server.active_requests", {"http.request.method", "url.scheme"},
+                                           {.description = "Number of active HTTP server requests.", .unit = "{request}"});
+    for (std::size_t i = 0; i < s.active_http.size(); ++i)
+      s.active_http[i] = s.active_family.labels(method_label(i), scheme_label(false));
     for (const std::string* error :
-         {&s.duration.error(), &s.request_size.error(), &s.response_size.error(), &s.active.error()})
+         {&s.duration.error(), &s.request_size.error(), &s.response_size.error(), &s.active_family.error()})
       if (!error->empty()) internal::report_error("http-metrics", "HTTP server metric not recorded: " + *error);
     return s;
   }();
   return m;
+}
+
+// http.server.active_requests by method for one scheme. The https ones are
+// bound on the first https request, so a plain-HTTP server shows no https series.
+const std::array<UpDownCounter, kKnownMethods.size() + 1>& active_requests(bool tls) {
+  if (!tls) return server_metrics().active_http;
+  static const auto https = [] {
+    std::array<UpDownCounter, kKnownMethods.size() + 1> row;
+    for (std::size_t i = 0; i < row.size(); ++i)
+      row[i] = server_metrics().active_family.labels(method_label(i), scheme_label(true));
+    return row;
+  }();
+  return https;
 }
 
 // --- Per-request state --------------------------------------------------------
@@ -199,6 +227,7 @@ struct ActiveRequest {
   const ServerState* server = nullptr;
   const RouteEntry* route = nullptr;
   std::size_t method = 0;
+  bool tls = false;  // url.scheme https
   Clock::time_point start;
   std::optional<Span> span;  // none for untraced routes
   std::string request_id;
@@ -260,11 +289,7 @@ void start_span(ActiveRequest& a, const httplib::Request& req) {
     name += ' ';
     name += a.route->route_template;
   }
-#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
-  const std::string_view scheme = req.ssl ? "https" : "http";
-#else
-  const std::string_view scheme = "http";
-#endif
+  const std::string_view scheme = scheme_label(a.tls);
   a.span.emplace(name, incoming, SpanKind::Server,
                  Fields{{"http.request.method", method_label(a.method)},
                         {"url.path", req.path},
@@ -290,7 +315,7 @@ void abandon(ActiveRequest& a) {
     a.span->set_status(SpanStatus::Error, "response never completed");
     a.span->end();
   }
-  server_metrics().active_by_method[a.method].dec();
+  active_requests(a.tls)[a.method].dec();
 }
 
 void begin_request(const std::shared_ptr<ServerState>& state, const httplib::Request& req) {
@@ -302,8 +327,9 @@ void begin_request(const std::shared_ptr<ServerState>& state, const httplib::Req
   a.server = state.get();
   a.start = Clock::now();
   a.method = method_index(req.method);
+  a.tls = is_tls(req);
   a.route = match_route(*state, a.method, req.path);
-  server_metrics().active_by_method[a.method].inc();
+  active_requests(a.tls)[a.method].inc();
   if (!a.route || a.route->traced) start_span(a, req);
 }
 
@@ -319,14 +345,18 @@ void end_request(const ServerState* state, const httplib::Request& req, httplib:
   // backend treats as absent (Prometheus by its data model; OTLP and
   // Datadog leave empty attributes out).
   const std::string_view route = a.route ? std::string_view(a.route->route_template) : std::string_view{};
+  const std::string status_label = std::to_string(status);
+  // A 4xx is the client's error, even when an exception handler of the
+  // application mapped a thrown exception to it. A 5xx is the server's:
+  // error.type names the exception's type, or the status code.
+  const std::string_view error_type =
+      status < 500 ? std::string_view{} : a.threw ? std::string_view(a.exception_type) : std::string_view(status_label);
   if (a.span) {
     Span& span = *a.span;
     span.set_attribute({"http.response.status_code", status});
-    // A 4xx is the client's error, even when an exception handler of the
-    // application mapped a thrown exception to it.
-    if (status >= 500) {
+    if (!error_type.empty()) {
       span.set_status(SpanStatus::Error, a.threw ? std::string_view(a.exception_message) : std::string_view{});
-      span.set_attribute({"error.type", a.threw ? a.exception_type : std::to_string(status)});
+      span.set_attribute({"error.type", error_type});
     }
     if (!a.request_id.empty() && !res.has_header("x-request-id")) res.set_header("x-request-id", a.request_id);
   }
@@ -334,12 +364,12 @@ void end_request(const ServerState* state, const httplib::Request& req, httplib:
   // histogram's exemplar links to this request's trace.
   const auto& m = server_metrics();
   const std::string_view method = method_label(a.method);
-  const std::string status_label = std::to_string(status);
-  m.duration.labels(method, route, status_label).observe(seconds);
-  m.request_size.labels(method, route).observe(static_cast<double>(request_body_size(req)));
+  const std::string_view scheme = scheme_label(a.tls);
+  m.duration.labels(method, scheme, route, status_label, error_type).observe(seconds);
+  m.request_size.labels(method, scheme, route, error_type).observe(static_cast<double>(request_body_size(req)));
   if (const auto size = response_body_size(res))
-    m.response_size.labels(method, route).observe(static_cast<double>(*size));
-  m.active_by_method[a.method].dec();
+    m.response_size.labels(method, scheme, route, error_type).observe(static_cast<double>(*size));
+  active_requests(a.tls)[a.method].dec();
   if (a.span) a.span->end();
   t_request.reset();
 }
