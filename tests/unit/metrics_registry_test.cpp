@@ -264,6 +264,33 @@ TEST(Registry, ConflictingRegistrationIsRefusedWithAMessageNamingIt) {
   EXPECT_EQ(rejected(r, "conflict"), 2);
 }
 
+// OpenTelemetry API spec, "Instrument name syntax": names are
+// case-insensitive, so another spelling is the same instrument, exported
+// under the name it was first registered with.
+TEST(Registry, InstrumentNamesAreCaseInsensitive) {
+  MetricsRegistry r;
+  auto first = r.counter("Jobs.Done", keys({"status"}));
+  ASSERT_TRUE(first.ok());
+  auto again = r.counter("jobs.done", keys({"status"}));
+  ASSERT_TRUE(again.ok()) << again.error();
+  first.labels("ok").inc();
+  again.labels("ok").inc(2);
+  r.increment("JOBS.DONE", 4, {{"status", "ok"}});
+  const auto s = r.snapshot();
+  EXPECT_EQ(family(s, "jobs.done"), nullptr);
+  EXPECT_EQ(family(s, "JOBS.DONE"), nullptr);
+  const auto* f = family(s, "Jobs.Done");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(f->series.size(), 1u);
+  EXPECT_EQ(f->series[0].value, 7);
+  // Another kind under another spelling is the conflict it would be under the same one.
+  auto gauge = r.gauge("jobs.DONE", keys({"status"}));
+  EXPECT_FALSE(gauge.ok());
+  EXPECT_NE(gauge.error().find("metric 'jobs.DONE' is already registered, as 'Jobs.Done' (names are case-insensitive), as a counter"),
+            std::string::npos)
+      << gauge.error();
+}
+
 TEST(Registry, ExposedNameCollisionsAreRefused) {
   MetricsRegistry r;
   ASSERT_TRUE(r.histogram("latency", {}).ok());

@@ -124,6 +124,19 @@ struct MetricsRegistry::Impl {
     return by_name.find(h, [&](const detail::Family& f) { return f.name == name; });
   }
 
+  // OpenTelemetry's instrument names are case-insensitive: "Requests" is the
+  // instrument "requests" registered first, under its first spelling.
+  // Registration only (under `mutex`): the hot paths look names up exactly.
+  detail::Family* find_family_ignoring_case(std::string_view name) const {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    for (const auto& f : families) {
+      if (f->name.size() == name.size() &&
+          std::equal(name.begin(), name.end(), f->name.begin(), [&](char a, char b) { return lower(a) == lower(b); }))
+        return f.get();
+    }
+    return nullptr;
+  }
+
   // Never throws; on failure returns nullptr and sets `error` (already
   // reported). When `order` is given, an existing family whose label keys
   // are a permutation of `raw_keys` matches, and order[i] is the family's
@@ -216,7 +229,9 @@ detail::Family* MetricsRegistry::Impl::register_locked(std::string_view raw, Met
   }
 
   std::lock_guard lock(mutex);
-  if (detail::Family* existing = find_family(name)) {
+  detail::Family* existing = find_family(name);
+  if (!existing) existing = find_family_ignoring_case(name);
+  if (existing) {
     // Same keys in another order match too: the facade registers tag keys
     // sorted, and a bound registration may come after it.
     const bool same_keys = existing->keys == keys || (order && std::is_permutation(keys.begin(), keys.end(),
@@ -234,7 +249,9 @@ detail::Family* MetricsRegistry::Impl::register_locked(std::string_view raw, Met
       }
       return existing;
     }
-    std::string message = "metric '" + name + "' is already registered as a " + std::string(type_name(existing->type)) +
+    std::string message = "metric '" + name + "' is already registered" +
+                          (existing->name != name ? ", as '" + existing->name + "' (names are case-insensitive)," : "") +
+                          " as a " + std::string(type_name(existing->type)) +
                           " with label keys " + key_list(existing->keys);
     if (existing->type == type && same_keys && !buckets_ok)
       message += " and other bucket bounds (register histograms with custom buckets before their first use)";
