@@ -202,7 +202,8 @@ TEST(OpenMetrics, RendersASmallRegistryExactly) {
             "job_seconds_bucket{kind=\"a\",le=\"0.1\"} 1\n"
             "job_seconds_bucket{kind=\"a\",le=\"1\"} 3 # "
             "{trace_id=\"0102030405060708090a0b0c0d0e0f10\",span_id=\"a0a1a2a3a4a5a6a7\"} 0.5 1700000000.123\n"
-            "job_seconds_bucket{kind=\"a\",le=\"+Inf\"} 3\n"
+            "job_seconds_bucket{kind=\"a\",le=\"+Inf\"} 3 # "  // none of its own: the one below
+            "{trace_id=\"0102030405060708090a0b0c0d0e0f10\",span_id=\"a0a1a2a3a4a5a6a7\"} 0.5 1700000000.123\n"
             "job_seconds_count{kind=\"a\"} 3\n"
             "job_seconds_sum{kind=\"a\"} 1.25\n"
             "# EOF\n");

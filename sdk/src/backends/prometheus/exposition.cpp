@@ -224,12 +224,17 @@ std::string write(const MetricsSnapshot& snapshot, const Resource* resource, For
           const auto& h = s.histogram;
           std::uint64_t cumulative = 0;
           std::string le;
+          // A bucket without an exemplar of its own shows the nearest one
+          // below it (the compatibility spec's rule for pull endpoints): its
+          // value is within the cumulative bucket too.
+          const Exemplar* exemplar = nullptr;
           for (std::size_t i = 0; i < h.counts.size(); ++i) {
             cumulative += h.counts[i];
             le.clear();
             append_number(le, i < h.bounds.size() ? h.bounds[i] : std::numeric_limits<double>::infinity());
             line(name, "_bucket", cumulative, "le", le);
-            if (om && i < h.exemplars.size() && h.exemplars[i]) append_exemplar(out, *h.exemplars[i]);
+            if (i < h.exemplars.size() && h.exemplars[i]) exemplar = &*h.exemplars[i];
+            if (om && exemplar) append_exemplar(out, *exemplar);
             out += '\n';
           }
           line(name, "_count", h.count);
