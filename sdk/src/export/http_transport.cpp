@@ -2,13 +2,18 @@
 
 #include <zlib.h>
 
+#include <pthread.h>
+
 #include <cctype>
 #include <charconv>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <httplib.h>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
 #include "obs/version.hpp"
 
@@ -146,6 +151,63 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
                   std::chrono::milliseconds(24 * 3600 * 1000));
 }
 
+// Cuts an exchange that runs past its deadline. cpp-httplib's timeouts
+// bound each read and write, not the exchange: a receiver that trickles
+// its answer a byte at a time would hold the exporter as long as it likes.
+// One thread per transport, asleep unless a request is in flight.
+class ExchangeWatchdog {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit ExchangeWatchdog(std::function<void()> cut) : cut_(std::move(cut)), thread_([this] { run(); }) {}
+  ~ExchangeWatchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  void arm(Clock::time_point deadline) {
+    {
+      std::lock_guard lock(mutex_);
+      deadline_ = deadline;
+      fired_ = false;
+    }
+    wake_.notify_all();
+  }
+  // Ends the watch; true if the deadline passed and the exchange was cut.
+  bool disarm() {
+    std::lock_guard lock(mutex_);
+    deadline_ = Clock::time_point::max();
+    return fired_;
+  }
+
+ private:
+  void run() {
+    pthread_setname_np(pthread_self(), "obs-http-watch");
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      if (deadline_ == Clock::time_point::max()) {
+        wake_.wait(lock);
+        continue;
+      }
+      const auto deadline = deadline_;
+      if (wake_.wait_until(lock, deadline, [&] { return stopping_ || deadline_ != deadline; })) continue;
+      fired_ = true;
+      deadline_ = Clock::time_point::max();
+      cut_();  // under the lock: disarm() cannot return before the cut is done
+    }
+  }
+
+  std::function<void()> cut_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  bool fired_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 HttpTransport::HttpTransport(HttpTransportOptions options) : options_(std::move(options)) {
   try {
     setup();
@@ -178,6 +240,11 @@ void HttpTransport::setup() {
   client_->set_read_timeout(timeout);
   client_->set_write_timeout(timeout);
   client_->set_keep_alive(true);
+  // A request is one write: without this, Nagle's algorithm and the
+  // receiver's delayed ACK hold each request's last segment ~40 ms.
+  client_->set_tcp_nodelay(true);
+  client_->set_follow_location(false);  // a redirect is an answer, and a failure
+  watchdog_ = std::make_unique<ExchangeWatchdog>([client = client_.get()] { client->stop(); });
 }
 
 HttpTransport::~HttpTransport() = default;
@@ -215,8 +282,49 @@ SendResult HttpTransport::send(const std::string& body) {
     payload = &compressed;
     headers.emplace("Content-Encoding", options_.content_encoding);
   }
-  auto res = client_->Post(path_, headers, payload->data(), payload->size(), options_.content_type);
-  if (!res) {
+  if (!options_.content_type.empty()) headers.emplace("Content-Type", options_.content_type);
+
+  // The answer as it arrives: its status line and headers, then at most
+  // kMaxResponseBodyBytes of its body. Past that, the read is cancelled
+  // (cpp-httplib then closes the connection) and the answer is judged on
+  // what was kept.
+  struct Answer {
+    int status = 0;
+    std::string content_type, retry_after, body;
+    bool cut = false;
+  } answer;
+  httplib::Request req;
+  req.method = "POST";
+  req.path = path_;
+  req.headers = std::move(headers);
+  req.body.assign(payload->data(), payload->size());
+  req.response_handler = [&](const httplib::Response& head) {
+    answer.status = head.status;
+    answer.content_type = head.get_header_value("Content-Type");
+    answer.retry_after = head.get_header_value("Retry-After");
+    return true;
+  };
+  req.content_receiver = [&](const char* data, std::size_t size, std::uint64_t, std::uint64_t) {
+    const std::size_t room = kMaxResponseBodyBytes - answer.body.size();
+    answer.body.append(data, std::min(size, room));
+    if (size <= room) return true;
+    answer.cut = true;
+    return false;
+  };
+  const auto timeout = std::max(options_.timeout, std::chrono::milliseconds(1));
+  watchdog_->arm(std::chrono::steady_clock::now() + timeout);
+  auto res = client_->send(req);
+  // Cut by the watchdog, unless the whole answer came in just before.
+  const bool timed_out = watchdog_->disarm() && !res && !answer.cut;
+  if (timed_out) {
+    SendResult r;
+    r.outcome = SendResult::Outcome::Retry;
+    r.kind = "timeout";
+    r.problem = "no complete answer from " + display_url_ + " within the timeout (" + std::to_string(timeout.count()) +
+                " ms); the request was cut";
+    return r;
+  }
+  if (!res && !(answer.cut && answer.status != 0)) {
     SendResult r;
     r.outcome = SendResult::Outcome::Retry;
     r.kind = "connection-" + std::to_string(static_cast<int>(res.error()));
@@ -225,8 +333,7 @@ SendResult HttpTransport::send(const std::string& body) {
     if (res.error() == httplib::Error::SSLServerVerification) r.outcome = SendResult::Outcome::Reject;
     return r;
   }
-  return classify_response(res->status, res->body, res->get_header_value("Content-Type"),
-                           res->get_header_value("Retry-After"));
+  return classify_response(answer.status, answer.body, answer.content_type, answer.retry_after);
 }
 
 SendResult HttpTransport::classify_response(int status, const std::string& body, const std::string& content_type,
@@ -246,6 +353,7 @@ SendResult HttpTransport::classify_response(int status, const std::string& body,
   }
   const std::string detail = options_.read_error ? options_.read_error(body, content_type) : body;
   r.problem = "HTTP " + std::to_string(status) + " from " + display_url_;
+  if (status >= 300 && status < 400) r.problem += " (a redirect: not followed; point the endpoint at the final URL)";
   // Scrubbed before cutting and escaping, which could split or disguise a secret.
   if (!detail.empty()) r.problem += ": " + printable(scrub(detail), 200);
   if (options_.retryable && options_.retryable(status)) {

@@ -48,6 +48,13 @@ struct HttpTransportOptions {
   std::function<std::string(const std::string& body, const std::string& content_type)> read_error;
 };
 
+// What is kept of a receiver's answer: enough for an OTLP partial-success
+// message or a Datadog error list. The rest is not read: the connection is
+// closed instead, so a receiver answering with gigabytes costs nothing.
+inline constexpr std::size_t kMaxResponseBodyBytes = 64 * 1024;
+
+class ExchangeWatchdog;
+
 class HttpTransport final : public Transport {
  public:
   // Throws std::invalid_argument for a malformed URL, a bad header or an
@@ -72,6 +79,7 @@ class HttpTransport final : public Transport {
   std::string path_;
   std::string display_url_;
   std::unique_ptr<httplib::Client> client_;
+  std::unique_ptr<ExchangeWatchdog> watchdog_;  // after client_: stopped before it goes
 };
 
 // Exposed for tests.
