@@ -38,6 +38,7 @@
 #include "obs/metrics_registry.hpp"
 #include "obs/obs.hpp"
 #include "obs/otlp.hpp"
+#include "support/loopback_listener.hpp"
 
 namespace {
 
@@ -503,16 +504,10 @@ TEST(OtlpExport, HangingReceiverTimesOutAndShutdownKeepsItsDeadline) {
 // listen backlog) but never answers the TLS handshake: the request cannot be
 // cut short, and shutdown must still return by its deadline.
 TEST(OtlpExport, StuckTlsHandshakeDoesNotHoldUpShutdown) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int port = 0;
+  const int fd = obs_test::listen_on_loopback(port);
   ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 16), 0);
-  socklen_t len = sizeof addr;
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const std::string base = "https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  const std::string base = "https://127.0.0.1:" + std::to_string(port);
   for (const char* signal : {"traces", "metrics"}) {
     SCOPED_TRACE(signal);
     Errors errors;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "export/http_transport.hpp"
+#include "support/loopback_listener.hpp"
 
 namespace {
 
@@ -28,15 +29,8 @@ class HostileReceiver {
  public:
   using Answer = std::function<void(int fd)>;
   explicit HostileReceiver(Answer answer) : answer_(std::move(answer)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(listener_, 16), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listener_ = obs_test::listen_on_loopback(port_);
+    EXPECT_GE(listener_, 0);
     thread_ = std::thread([this] { run(); });
   }
   ~HostileReceiver() {
