@@ -3,12 +3,15 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
@@ -64,7 +67,33 @@ sigset_t stop_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  // A closed terminal (or a supervisor's "reload") must not kill the
+  // service mid-export: it stops as on SIGTERM, telemetry flushed. The demo
+  // has no configuration to reload.
+  sigaddset(&set, SIGHUP);
   return set;
+}
+
+// The deepest nesting of objects and arrays in `body`, stopping early once
+// past `limit` (strings skipped, escapes included).
+int json_depth(std::string_view body, int limit) {
+  int depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : body) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) break;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return deepest;
 }
 
 bool is_admin_path(const std::string &path) {
@@ -151,14 +180,31 @@ httplib::Result call(const Upstream &upstream, std::string_view method, const st
   return result;
 }
 
-obs::health::CheckResult check_health(const Upstream &upstream) {
+obs::health::CheckResult readiness(std::string_view check, bool ok, std::string_view shown, const std::string &detail) {
+  static std::mutex mutex;
+  static std::map<std::string, bool, std::less<>> passing;  // last result per check
+  bool changed;
+  {
+    std::lock_guard lock(mutex);
+    auto it = passing.find(check);
+    changed = it == passing.end() ? !ok : it->second != ok;
+    passing[std::string(check)] = ok;
+  }
+  if (changed && !ok) obs::log::warning("Readiness check failing", {{"check", check}, {"detail", detail}});
+  if (changed && ok) obs::log::info("Readiness check passing again", {{"check", check}});
+  return {ok, std::string(shown)};
+}
+
+obs::health::CheckResult check_health(std::string_view check, const Upstream &upstream) {
   httplib::Client client(upstream.host, upstream.port);
   client.set_connection_timeout(1s);
   client.set_read_timeout(1s);
   auto result = client.Get("/health");
-  if (!result) return {false, upstream.base() + " unreachable: " + httplib::to_string(result.error())};
-  if (result->status != 200) return {false, upstream.base() + "/health answered " + std::to_string(result->status)};
-  return {true, upstream.base() + " is up"};
+  if (!result)
+    return readiness(check, false, "unreachable", upstream.base() + " unreachable: " + httplib::to_string(result.error()));
+  if (result->status != 200)
+    return readiness(check, false, "not healthy", upstream.base() + "/health answered " + std::to_string(result->status));
+  return readiness(check, true, "up", {});
 }
 
 Service::Service(ServiceSpec spec) : spec_(std::move(spec)), name_(spec_.name) {
@@ -178,14 +224,35 @@ void Service::route(std::string_view method, std::string_view route_template, ob
   routes_.emplace_back(std::string(method), std::string(route_template));
 }
 
+ParsedJson parse_json_body(std::string_view body) {
+  ParsedJson out;
+  if (body.size() > kMaxJsonBodyBytes) {
+    out.status = 413;
+    out.error = "the body is " + std::to_string(body.size()) + " bytes; at most " +
+                std::to_string(kMaxJsonBodyBytes) + " are accepted";
+    return out;
+  }
+  if (json_depth(body, kMaxJsonDepth) > kMaxJsonDepth) {
+    out.status = 400;
+    out.error = "the body nests objects and arrays deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    return out;
+  }
+  out.value = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (out.value.is_discarded()) {
+    out.status = 400;
+    out.error = "the body is not valid JSON";
+  }
+  return out;
+}
+
 std::optional<int> Service::parse_args(int argc, char **argv) {
   auto usage = [&](std::FILE *out) {
     std::fprintf(out,
                  "Usage: %s [options]\n\n%.*s\n\n"
                  "Serves its API, /metrics (Prometheus), /health, "
                  "/health/ready, /openapi.json and /docs\n"
-                 "on one port, instrumented with obs. Stops on SIGINT/SIGTERM "
-                 "(exit status 0).\n\n"
+                 "on one port, instrumented with obs. Stops on SIGINT/SIGTERM/SIGHUP "
+                 "(telemetry flushed, exit status 0).\n\n"
                  "Options:\n"
                  "  --port-file PATH   write the port to PATH once listening "
                  "(with PORT=0)\n"
@@ -231,7 +298,7 @@ std::optional<int> Service::parse_args(int argc, char **argv) {
   // run()'s sigwait receives the stop signals.
   const sigset_t signals = stop_signals();
   if (int err = pthread_sigmask(SIG_BLOCK, &signals, nullptr); err != 0) {
-    std::fprintf(stderr, "%s: cannot block SIGINT/SIGTERM: %s\n", name_.c_str(), std::strerror(err));
+    std::fprintf(stderr, "%s: cannot block SIGINT/SIGTERM/SIGHUP: %s\n", name_.c_str(), std::strerror(err));
     return 1;
   }
   std::signal(SIGPIPE,
@@ -283,6 +350,13 @@ int Service::run() {
   server_.new_task_queue = [] { return new httplib::ThreadPool(32); };
   server_.set_keep_alive_timeout(2);
   server_.set_tcp_nodelay(true);  // small answers must not wait for Nagle's delayed ACK (~40 ms)
+  // cpp-httplib sets SO_REUSEPORT by default: a second instance could bind
+  // the same port and silently take half the requests. SO_REUSEADDR alone
+  // allows a quick restart and makes a taken port an error.
+  server_.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server_.set_payload_max_length(std::size_t{64} << 20);
   server_.set_read_timeout(10s);
   server_.set_write_timeout(10s);
@@ -320,11 +394,12 @@ int Service::run() {
   int sig = 0;
   while (sigwait(&signals, &sig) != 0) {
   }
-  obs::log::info("Service stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  const char *signal_name = sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM";
+  obs::log::info("Service stopping", {{"signal", signal_name}});
   server_.stop();
   listener.join();
   sdk.shutdown(5s);
-  std::fprintf(stderr, "%s: stopped (%s)\n", name_.c_str(), sig == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fprintf(stderr, "%s: stopped (%s)\n", name_.c_str(), signal_name);
   return 0;
 }
 

@@ -7,6 +7,8 @@
 // ServiceSpec, registers its routes with route(), then calls run().
 #include <httplib.h>
 
+#include <nlohmann/json.hpp>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -52,6 +54,20 @@ std::string env_or(const char *name, std::string_view fallback);
 // One JSON error body: {"error": message}.
 void send_error(httplib::Response &res, int status, std::string_view message);
 
+// The limits on a JSON request body. A user or a job is a few hundred
+// bytes; deeper nesting is an attack (a body nested 85 000 deep once
+// overflowed the stack while being serialised).
+inline constexpr std::size_t kMaxJsonBodyBytes = 64 * 1024;
+inline constexpr int kMaxJsonDepth = 32;
+
+struct ParsedJson {
+  nlohmann::json value;  // discarded when `error` is set
+  int status = 200;      // 413 (too big) or 400 with `error`
+  std::string error;
+};
+// Parses a request body as JSON within those limits.
+ParsedJson parse_json_body(std::string_view body);
+
 // GET /data's simulated query: an obs::db::Operation ("other_sql") that
 // takes a few ms, or 300-700 ms when the request asks for ?slow=true.
 void simulated_query(const httplib::Request &req, std::string_view sql);
@@ -66,10 +82,16 @@ httplib::Result call(const Upstream &upstream, std::string_view method, const st
                      const std::string &body = {}, std::string_view content_type = "application/json",
                      std::chrono::seconds read_timeout = std::chrono::seconds(10));
 
+// A readiness check's result as /health/ready on the API port shows it:
+// `shown` only ("up", "unreachable"), never addresses or error texts, which
+// tell a stranger how the system is built. `detail` goes to the log, once
+// each time the check starts failing.
+obs::health::CheckResult readiness(std::string_view check, bool ok, std::string_view shown, const std::string &detail);
+
 // Readiness check of a dependency: its GET /health answers 200 within 1 s.
 // (Its liveness, not its readiness: one slow database must not make every
 // service upstream of it unready.) No span: probes would bury real traces.
-obs::health::CheckResult check_health(const Upstream &upstream);
+obs::health::CheckResult check_health(std::string_view check, const Upstream &upstream);
 
 // Lets at most `slots` callers hold a turn at once; the others wait a
 // bounded time. Memory-heavy work (images) takes a turn, so the server's

@@ -30,7 +30,9 @@ struct JobRequest {
 
 // Returns an error message, or empty when `body` is a valid job request.
 std::string parse_job(const std::string &body, JobRequest &job) {
-  const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  const auto parsed = demo::parse_json_body(body);
+  if (!parsed.error.empty()) return parsed.error;
+  const json &j = parsed.value;
   if (!j.is_object()) return "the body must be a JSON object";
   auto integer = [&](const char *key, auto &out, long long lo, long long hi) -> std::string {
     auto it = j.find(key);
@@ -306,12 +308,13 @@ int main(int argc, char **argv) {
           pqxx::read_transaction tx(conn);
           tx.exec("SELECT 1");
         });
-        return obs::health::CheckResult(pool->schema_ready(), pool->schema_ready() ? "connected" : "no schema yet");
+        const bool ready = pool->schema_ready();
+        return demo::readiness("database", ready, ready ? "connected" : "no schema yet", "the schema is not created yet");
       } catch (const std::exception &e) {
-        return obs::health::CheckResult(false, "database unreachable: " + redact(e.what()));
+        return demo::readiness("database", false, "unreachable", "database unreachable: " + redact(e.what()));
       }
     });
-    obs::health::add_readiness_check("image_svc", [image_svc] { return demo::check_health(image_svc); });
+    obs::health::add_readiness_check("image_svc", [image_svc] { return demo::check_health("image_svc", image_svc); });
   });
   return service.run();
 }

@@ -114,7 +114,9 @@ int main(int argc, char** argv) {
   });
 
   service.route("POST", "/users", [users](const httplib::Request& req, httplib::Response& res) {
-    const json body = json::parse(req.body, nullptr, false);
+    const auto parsed = demo::parse_json_body(req.body);
+    if (!parsed.error.empty()) return demo::send_error(res, parsed.status, parsed.error);
+    const json& body = parsed.value;
     if (!body.is_object() || !body.contains("name") || !body["name"].is_string() || !body.contains("email") ||
         !body["email"].is_string())
       return demo::send_error(res, 400, "the body must be a JSON object with string fields name and email");
@@ -141,7 +143,9 @@ int main(int argc, char** argv) {
     const auto id = user_id(req);
     if (!id) return demo::send_error(res, 400, "user id must be a positive integer");
     if (!users->find(*id)) return demo::send_error(res, 404, "no user " + std::to_string(*id));
-    json request = json::parse(req.body.empty() ? std::string("{}") : req.body, nullptr, false);
+    auto parsed = demo::parse_json_body(req.body.empty() ? std::string_view("{}") : std::string_view(req.body));
+    if (!parsed.error.empty()) return demo::send_error(res, parsed.status, parsed.error);
+    json& request = parsed.value;
     if (!request.is_object()) return demo::send_error(res, 400, "the body must be a JSON object");
     request["user_id"] = *id;  // job_svc validates the rest
     auto result = demo::call(job_svc, "POST", "/jobs", request.dump(), "application/json", std::chrono::seconds(30));
@@ -170,7 +174,7 @@ int main(int argc, char** argv) {
   service.route("GET", "/error", demo::answer_error);
 
   service.on_start([job_svc] {
-    obs::health::add_readiness_check("job_svc", [job_svc] { return demo::check_health(job_svc); });
+    obs::health::add_readiness_check("job_svc", [job_svc] { return demo::check_health("job_svc", job_svc); });
   });
   return service.run();
 }

@@ -13,68 +13,31 @@ import argparse
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 import unittest
-import urllib.error
-import urllib.request
+
+import demo_service
+from demo_service import request
 
 ARGS = None
 METHODS = {"get", "post", "put", "delete", "patch", "options", "head"}
 
 
 def binary(name):
-    for path in ARGS.bin:
-        if os.path.basename(path) == name:
-            return path
-    raise AssertionError(f"no --bin for {name}")
+    return demo_service.binary(ARGS.bin, name)
 
 
-def request(method, url, body=None, headers=None):
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as res:
-            return res.status, res.read(), dict(res.headers)
-    except urllib.error.HTTPError as e:
-        return e.code, e.read(), dict(e.headers)
-
-
-class Service:
+class Service(demo_service.Service):
     """The service on a free loopback port, stopped (SIGTERM) on exit."""
 
     def __init__(self, name, env):
-        self.name = name
-        self.dir = tempfile.TemporaryDirectory(prefix=f"obs-openapi-{name}-")
-        port_file = os.path.join(self.dir.name, "port")
-        full_env = dict(os.environ, PORT="0", LISTEN_ADDRESS="127.0.0.1", OTEL_TRACES_EXPORTER="none",
-                        OTEL_LOGS_EXPORTER="none", **env)
-        self.err = open(os.path.join(self.dir.name, "stderr"), "w+")
-        self.proc = subprocess.Popen([binary(name), "--port-file", port_file], env=full_env,
-                                     stdout=subprocess.DEVNULL, stderr=self.err)
-        deadline = time.monotonic() + 20
-        while not (os.path.exists(port_file) and read(port_file).strip()):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.proc.kill()
-                self.proc.wait()
-                self.err.seek(0)
-                raise AssertionError(f"{name} did not start: {self.err.read()}")
-            time.sleep(0.05)
-        self.url = f"http://127.0.0.1:{read(port_file).strip()}"
+        super().__init__(binary(name), env)
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=20)
-        self.err.close()
-        self.dir.cleanup()
+        rc = super().stop()
+        self.close()
         return rc
-
-
-def read(path):
-    with open(path) as f:
-        return f.read()
 
 
 def instantiate(template):
