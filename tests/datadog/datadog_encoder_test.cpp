@@ -11,6 +11,7 @@
 
 #include "backends/datadog/datadog_encoder.hpp"
 #include "obs/config.hpp"
+#include "support/numbered.hpp"
 
 namespace {
 
@@ -175,7 +176,7 @@ TEST(DatadogLogs, OversizedFieldsAreCutThenDropped) {
   EXPECT_EQ(std::string(j["blob"]).size(), 1024 + dd::kTruncatedMarker.size());
   EXPECT_TRUE(std::string(j["message"]).starts_with("short"));
 
-  for (int i = 0; i < 100; ++i) r.fields.push_back(field("f" + std::to_string(i), std::string(2000, 'y')));
+  for (int i = 0; i < 100; ++i) r.fields.push_back(field(obs_test::numbered("f", i), std::string(2000, 'y')));
   const std::string entry = dd::encode_log_entry(r, c, truncated);
   EXPECT_LE(entry.size(), 20000u);
   j = json::parse(entry);

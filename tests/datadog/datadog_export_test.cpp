@@ -26,6 +26,7 @@
 #include "support/errors.hpp"
 #include "support/http_receiver.hpp"
 #include "victoria_metrics.hpp"
+#include "support/numbered.hpp"
 
 namespace {
 
@@ -469,7 +470,7 @@ TEST(DogStatsd, DatagramsInTheAgentsFormatPackedToTheLimit) {
     auto sdk = obs::init(config);
     ASSERT_TRUE(sdk.ok()) << sdk.errors().front();
     const auto jobs = obs::counter("dsd_jobs", {"queue"});
-    for (int i = 0; i < 40; ++i) jobs.labels("q" + std::to_string(i)).inc(i + 1);
+    for (int i = 0; i < 40; ++i) jobs.labels(obs_test::numbered("q", i)).inc(i + 1);
     obs::MetricOptions buckets;
     buckets.buckets = {0.25, 0.5, 1};
     const auto duration = obs::histogram("dsd_duration_seconds", {}, buckets).labels();

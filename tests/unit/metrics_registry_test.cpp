@@ -10,6 +10,7 @@
 #include "obs/metric_names.hpp"
 #include "obs/metrics_registry.hpp"
 #include "support/prometheus_text.hpp"
+#include "support/numbered.hpp"
 
 namespace {
 
@@ -465,7 +466,7 @@ TEST(Registry, CustomBucketsAfterFirstUseAreRefusedWithAHint) {
 TEST(Registry, ManyOverflowingMetricsDoNotDeadlockTheOverflowSelfMetric) {
   MetricsRegistry r;
   for (int i = 0; i < 2100; ++i) {
-    auto f = r.counter("m" + std::to_string(i), {"k"}, {.series_limit = 1});
+    auto f = r.counter(obs_test::numbered("m", i), {"k"}, {.series_limit = 1});
     f.labels("a").inc();
     f.labels("b").inc();  // overflow
   }

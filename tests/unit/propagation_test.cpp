@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "obs/propagation.hpp"
+#include "support/numbered.hpp"
 
 namespace {
 
@@ -178,7 +179,7 @@ std::string members(std::size_t n, std::string_view separator = ",") {
   std::string out;
   for (std::size_t i = 1; i <= n; ++i) {
     if (i > 1) out += separator;
-    out += "k" + std::to_string(i) + "=v" + std::to_string(i);
+    out += obs_test::numbered("k", i) + obs_test::numbered("=v", i);
   }
   return out;
 }
@@ -189,7 +190,7 @@ std::string long_members(std::size_t n) {
   std::string out;
   for (std::size_t i = 1; i <= n; ++i) {
     if (i > 1) out += ',';
-    std::string key = "l" + std::to_string(i);
+    std::string key = obs_test::numbered("l", i);
     key.resize(143, 'k');
     out += key + "=" + std::string(256, 'v');
   }
@@ -365,7 +366,11 @@ TEST(BaggageParse, SpecCases) {
 
 TEST(BaggageParse, KeepsAtMost64Members) {
   std::string header;
-  for (int i = 0; i < 70; ++i) header += (i ? "," : "") + ("k" + std::to_string(i)) + "=v";
+  for (int i = 0; i < 70; ++i) {
+    if (i) header += ',';
+    header += obs_test::numbered("k", i);
+    header += "=v";
+  }
   const auto baggage = prop::parse_baggage(header);
   ASSERT_EQ(baggage.size(), 64u);
   EXPECT_EQ(baggage.front().first, "k0");
@@ -415,7 +420,7 @@ TEST(BaggageFormat, SkipsWhatCannotBeWritten) {
 
 TEST(BaggageFormat, StaysWithinTheLimits) {
   obs::Baggage many;
-  for (int i = 0; i < 70; ++i) many.emplace_back("k" + std::to_string(i), "v");
+  for (int i = 0; i < 70; ++i) many.emplace_back(obs_test::numbered("k", i), "v");
   const auto parsed = prop::parse_baggage(prop::format_baggage(many));
   ASSERT_EQ(parsed.size(), 64u);
   EXPECT_EQ(parsed.back().first, "k63");
