@@ -181,14 +181,18 @@ httplib::Result call(const Upstream &upstream, std::string_view method, const st
 }
 
 obs::health::CheckResult readiness(std::string_view check, bool ok, std::string_view shown, const std::string &detail) {
-  static std::mutex mutex;
-  static std::map<std::string, bool, std::less<>> passing;  // last result per check
+  struct LastResults {
+    std::mutex mutex;
+    std::map<std::string, bool, std::less<>> passing;  // per check
+  };
+  // Never destroyed: a check may still run on its thread while the process exits.
+  static auto *last = new LastResults;
   bool changed;
   {
-    std::lock_guard lock(mutex);
-    auto it = passing.find(check);
-    changed = it == passing.end() ? !ok : it->second != ok;
-    passing[std::string(check)] = ok;
+    std::lock_guard lock(last->mutex);
+    auto it = last->passing.find(check);
+    changed = it == last->passing.end() ? !ok : it->second != ok;
+    last->passing[std::string(check)] = ok;
   }
   if (changed && !ok) obs::log::warning("Readiness check failing", {{"check", check}, {"detail", detail}});
   if (changed && ok) obs::log::info("Readiness check passing again", {{"check", check}});

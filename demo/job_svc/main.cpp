@@ -28,10 +28,15 @@ struct JobRequest {
   std::string format;
 };
 
-// Returns an error message, or empty when `body` is a valid job request.
-std::string parse_job(const std::string &body, JobRequest &job) {
+// Returns an error message, or empty when `body` is a valid job request;
+// `status` is the answer's status for that error (413 or 400).
+std::string parse_job(const std::string &body, JobRequest &job, int &status) {
+  status = 400;
   const auto parsed = demo::parse_json_body(body);
-  if (!parsed.error.empty()) return parsed.error;
+  if (!parsed.error.empty()) {
+    status = parsed.status;
+    return parsed.error;
+  }
   const json &j = parsed.value;
   if (!j.is_object()) return "the body must be a JSON object";
   auto integer = [&](const char *key, auto &out, long long lo, long long hi) -> std::string {
@@ -152,7 +157,8 @@ int main(int argc, char **argv) {
 
   service.route("POST", "/jobs", [pool, image_svc, generators](const httplib::Request &req, httplib::Response &res) {
     JobRequest job;
-    if (auto error = parse_job(req.body, job); !error.empty()) return demo::send_error(res, 400, error);
+    int refusal = 400;
+    if (auto error = parse_job(req.body, job, refusal); !error.empty()) return demo::send_error(res, refusal, error);
     long long id = 0;
     try {
       pool->run([&](pqxx::connection &conn) {

@@ -63,6 +63,21 @@ class HostileInputTest(unittest.TestCase):
         self.assertIn("not valid JSON", json.loads(body)["error"])
         self.alive()
 
+    def test_job_svc_refuses_the_same_bodies(self):
+        job_svc = demo_service.Service(demo_service.binary(ARGS.bin, "job_svc"),
+                                       {"DATABASE_URL": "postgresql://obs@127.0.0.1:9/none", "IMAGE_SVC_URL": UNREACHABLE})
+        try:
+            status, body, _ = post_json(job_svc.url + "/jobs", b"[" * 30000 + b"]" * 30000)
+            self.assertEqual(status, 400, body)
+            self.assertIn("deeper than 32 levels", json.loads(body)["error"])
+            status, body, _ = post_json(job_svc.url + "/jobs", b"[" * 85000 + b"]" * 85000)
+            self.assertEqual(status, 413, body)
+            status, body, _ = request("GET", job_svc.url + "/health")
+            self.assertEqual(status, 200, body)
+            self.assertEqual(job_svc.stop(), 0)
+        finally:
+            job_svc.close()
+
     def test_a_second_instance_on_the_same_port_fails_clearly(self):
         second = user_svc({"PORT": str(self.svc.port)}, wait=False)
         try:

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "obs/fields.hpp"
@@ -82,6 +83,16 @@ TEST(Fields, DoubleAndBoolArrays) {
   EXPECT_EQ(Field("k", {true, false}).type(), FieldType::BoolArray);
 }
 
+TEST(Fields, BracesMakeAnArrayEvenAroundOneString) {
+  const auto check = [](const Field& f, FieldType type) { EXPECT_EQ(f.type(), type); };
+  check(Field("k", {"abc"}), FieldType::StringArray);
+  check(Field("k", "abc"), FieldType::String);
+  // Wide and UTF-16/32 text is neither a string nor an integer array: it does not compile.
+  static_assert(!std::is_constructible_v<Field, std::string_view, std::wstring>);
+  static_assert(!std::is_constructible_v<Field, std::string_view, std::u16string>);
+  static_assert(!std::is_constructible_v<Field, std::string_view, const char32_t (&)[3]>);
+}
+
 TEST(Fields, AccessorsOfAnotherTypeOrOutOfRangeAnswerZero) {
   const std::vector<int> ints = {5};
   const Field f("k", ints);
@@ -129,7 +140,7 @@ TEST(Fields, BoundKeepsTheElementsThatFitAndCutsAtACharacter) {
   EXPECT_FALSE(o.assign(Field("k", s), 6));  // "zz" is left out, not cut to ""
   EXPECT_EQ(o.strings, (std::vector<std::string>{"ab", "\xC3\xA9\xC3\xA9"}));
   EXPECT_FALSE(o.assign(Field("k", s), 3));
-  EXPECT_EQ(o.strings, (std::vector<std::string>{"ab", ""}));  // the character is not split
+  EXPECT_EQ(o.strings, (std::vector<std::string>{"ab"}));  // the character is not split, and no "" is made up
   EXPECT_FALSE(o.assign(Field("k", std::string_view("x\xC3\xA9")), 2));
   EXPECT_EQ(o.str, "x");
   EXPECT_TRUE(o.assign(Field("k", s)));  // unbounded

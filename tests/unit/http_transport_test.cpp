@@ -178,6 +178,16 @@ TEST(HttpTransportHostile, AReceiverTricklingItsAnswerIsCutAtTheTimeout) {
   EXPECT_TRUE(cut.load());
 }
 
+// Not hostile, but an answer without a body: cpp-httplib reports a 204 by
+// the result only (no response handler call), and it is a success.
+TEST(HttpTransportHostile, A204IsDelivered) {
+  HostileReceiver receiver([](int fd) { write_all(fd, "HTTP/1.1 204 No Content\r\n\r\n"); });
+  HttpTransport t(options(receiver.url()));
+  const SendResult r = t.send("payload");
+  EXPECT_EQ(r.outcome, SendResult::Outcome::Delivered) << r.problem;
+  EXPECT_EQ(r.kind, "http-204");
+}
+
 TEST(HttpTransportHostile, AnAnswerCutMidwayIsARetryableFailure) {
   HostileReceiver receiver([](int fd) { write_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part"); });
   HttpTransport t(options(receiver.url()));

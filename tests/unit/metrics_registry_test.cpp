@@ -302,6 +302,11 @@ TEST(Registry, ExposedNameCollisionsAreRefused) {
   EXPECT_FALSE(r.histogram("x", keys({"le"})).ok());
   EXPECT_FALSE(r.counter("x", keys({"a", "a"})).ok());
   EXPECT_FALSE(r.counter("x", keys({"bad\x01key"})).ok());
+  // /metrics puts the scope in these labels on every sample.
+  auto scope = r.counter("y", keys({"otel.scope.name"}));
+  EXPECT_FALSE(scope.ok());
+  EXPECT_NE(scope.error().find("reserved for the instrumentation scope"), std::string::npos) << scope.error();
+  EXPECT_FALSE(r.gauge("z", keys({"otel_scope_version"})).ok());
 }
 
 TEST(Registry, HistogramBucketsPerMetricAndValidated) {

@@ -37,13 +37,15 @@ constexpr Element element_of() {
   else if constexpr (std::same_as<U, bool>) return Element::Bool;
   else if constexpr (std::same_as<U, float>) return Element::F32;
   else if constexpr (std::same_as<U, double>) return Element::F64;
-  else if constexpr (std::integral<U> && !std::same_as<U, char> && sizeof(U) >= 2) {
+  else if constexpr (std::integral<U> && !std::same_as<U, char> && !std::same_as<U, wchar_t> &&
+                     !std::same_as<U, char8_t> && !std::same_as<U, char16_t> && !std::same_as<U, char32_t> &&
+                     sizeof(U) >= 2) {
     if constexpr (sizeof(U) == 2) return std::is_signed_v<U> ? Element::I16 : Element::U16;
     else if constexpr (sizeof(U) == 4) return std::is_signed_v<U> ? Element::I32 : Element::U32;
     else if constexpr (sizeof(U) == 8) return std::is_signed_v<U> ? Element::I64 : Element::U64;
     else return Element::None;
   } else {
-    return Element::None;  // char, 8-bit integers (text or numbers?), long double, anything else
+    return Element::None;  // characters of any width (text, not numbers), 8-bit integers, long double, ...
   }
 }
 
@@ -86,8 +88,10 @@ class Field {
 
   // Arrays: any contiguous container of strings, integers (16 to 64 bits),
   // doubles or bools: std::vector, std::array, std::span, a C array, or a
-  // brace list ({"a", "b"}, {1, 2, 3}). std::vector<bool> is not contiguous:
-  // use std::array<bool, N> or a brace list.
+  // brace list ({"a", "b"}, {1, 2, 3}). Braces make an array even around
+  // one element: {"k", {"abc"}} is a one-string array, {"k", "abc"} a
+  // string. std::vector<bool> is not contiguous: use std::array<bool, N> or
+  // a brace list.
   template <field_detail::ArrayValue R>
   Field(std::string_view key, const R& values)
       : key_(key), array_{std::ranges::data(values), std::ranges::size(values)} {

@@ -154,58 +154,46 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
 // Cuts an exchange that runs past its deadline. cpp-httplib's timeouts
 // bound each read and write, not the exchange: a receiver that trickles
 // its answer a byte at a time would hold the exporter as long as it likes.
-// One thread per transport, asleep unless a request is in flight.
+// One short-lived thread per exchange (an export is at most a few per
+// second), so nothing of it survives a fork() or outlives the transport.
 class ExchangeWatchdog {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit ExchangeWatchdog(std::function<void()> cut) : cut_(std::move(cut)), thread_([this] { run(); }) {}
-  ~ExchangeWatchdog() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-  }
-  void arm(Clock::time_point deadline) {
-    {
-      std::lock_guard lock(mutex_);
-      deadline_ = deadline;
-      fired_ = false;
-    }
-    wake_.notify_all();
-  }
+  ExchangeWatchdog(Clock::time_point deadline, const std::function<void()>& cut)
+      : thread_([this, deadline, &cut] { watch(deadline, cut); }) {}
+  ~ExchangeWatchdog() { finish(); }
+  ExchangeWatchdog(const ExchangeWatchdog&) = delete;
+  ExchangeWatchdog& operator=(const ExchangeWatchdog&) = delete;
+
   // Ends the watch; true if the deadline passed and the exchange was cut.
-  bool disarm() {
-    std::lock_guard lock(mutex_);
-    deadline_ = Clock::time_point::max();
+  bool finish() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
     return fired_;
   }
 
  private:
-  void run() {
+  void watch(Clock::time_point deadline, const std::function<void()>& cut) {
     pthread_setname_np(pthread_self(), "obs-http-watch");
     std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      if (deadline_ == Clock::time_point::max()) {
-        wake_.wait(lock);
-        continue;
-      }
-      const auto deadline = deadline_;
-      if (wake_.wait_until(lock, deadline, [&] { return stopping_ || deadline_ != deadline; })) continue;
+    // Cut again every 50 ms until the exchange ends: a cut that came just
+    // before the request took its connection closed an idle one only.
+    while (!wake_.wait_until(lock, deadline, [&] { return done_; })) {
       fired_ = true;
-      deadline_ = Clock::time_point::max();
-      cut_();  // under the lock: disarm() cannot return before the cut is done
+      cut();
+      deadline = Clock::now() + std::chrono::milliseconds(50);
     }
   }
 
-  std::function<void()> cut_;
   std::mutex mutex_;
   std::condition_variable wake_;
-  Clock::time_point deadline_ = Clock::time_point::max();
+  bool done_ = false;
   bool fired_ = false;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::thread thread_;  // last: starts once the rest is constructed
 };
 
 HttpTransport::HttpTransport(HttpTransportOptions options) : options_(std::move(options)) {
@@ -244,7 +232,6 @@ void HttpTransport::setup() {
   // receiver's delayed ACK hold each request's last segment ~40 ms.
   client_->set_tcp_nodelay(true);
   client_->set_follow_location(false);  // a redirect is an answer, and a failure
-  watchdog_ = std::make_unique<ExchangeWatchdog>([client = client_.get()] { client->stop(); });
 }
 
 HttpTransport::~HttpTransport() = default;
@@ -312,10 +299,11 @@ SendResult HttpTransport::send(const std::string& body) {
     return false;
   };
   const auto timeout = std::max(options_.timeout, std::chrono::milliseconds(1));
-  watchdog_->arm(std::chrono::steady_clock::now() + timeout);
+  const std::function<void()> cut = [this] { client_->stop(); };
+  ExchangeWatchdog watchdog(std::chrono::steady_clock::now() + timeout, cut);
   auto res = client_->send(req);
   // Cut by the watchdog, unless the whole answer came in just before.
-  const bool timed_out = watchdog_->disarm() && !res && !answer.cut;
+  const bool timed_out = watchdog.finish() && !res && !answer.cut;
   if (timed_out) {
     SendResult r;
     r.outcome = SendResult::Outcome::Retry;
@@ -333,6 +321,10 @@ SendResult HttpTransport::send(const std::string& body) {
     if (res.error() == httplib::Error::SSLServerVerification) r.outcome = SendResult::Outcome::Reject;
     return r;
   }
+  // A whole answer: its own status and headers (cpp-httplib does not call
+  // response_handler for a 204). A cut one: what the handler saw.
+  if (res) return classify_response(res->status, answer.body, res->get_header_value("Content-Type"),
+                                    res->get_header_value("Retry-After"));
   return classify_response(answer.status, answer.body, answer.content_type, answer.retry_after);
 }
 

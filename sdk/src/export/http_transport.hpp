@@ -53,8 +53,6 @@ struct HttpTransportOptions {
 // closed instead, so a receiver answering with gigabytes costs nothing.
 inline constexpr std::size_t kMaxResponseBodyBytes = 64 * 1024;
 
-class ExchangeWatchdog;
-
 class HttpTransport final : public Transport {
  public:
   // Throws std::invalid_argument for a malformed URL, a bad header or an
@@ -79,7 +77,6 @@ class HttpTransport final : public Transport {
   std::string path_;
   std::string display_url_;
   std::unique_ptr<httplib::Client> client_;
-  std::unique_ptr<ExchangeWatchdog> watchdog_;  // after client_: stopped before it goes
 };
 
 // Exposed for tests.

@@ -84,15 +84,19 @@ bool OwnedField::assign(const Field& f, std::size_t max_value_bytes) {
     case FieldType::Double: d = f.as_double(); break;
     case FieldType::Bool: b = f.as_bool(); break;
     case FieldType::StringArray: {
-      // Elements in order until one does not fit whole: that one is cut and is the last.
+      // Elements in order until one does not fit whole: that one is cut and
+      // is the last, unless nothing of it fits (an empty string was never
+      // in the array).
       std::size_t budget = max_value_bytes, k = 0;
       while (k < n && whole && budget > 0) {
         if (k == strings.size()) strings.emplace_back();
-        budget -= bounded(strings[k], f.string_at(k), budget);
+        const std::string_view value = f.string_at(k);
+        budget -= bounded(strings[k], value, budget);
+        if (strings[k].empty() && !value.empty()) break;
         ++k;
       }
       if (k < n) whole = false;
-      strings.resize(k);  // keeps the vector's own capacity, so the slot stays warm
+      strings.resize(k);  // keeps the vector's own capacity
       break;
     }
     case FieldType::IntArray:

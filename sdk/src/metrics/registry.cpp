@@ -206,6 +206,11 @@ detail::Family* MetricsRegistry::Impl::register_locked(std::string_view raw, Met
                                            "': Prometheus uses 'le' for buckets");
     if (label == "otel_metric_overflow")
       return fail(Reject::InvalidName, "metric '" + name + "': label 'otel_metric_overflow' is reserved for the overflow series");
+    // /metrics adds these to every sample: a second one would make the
+    // whole scrape invalid (a label name repeated).
+    if (label == "otel_scope_name" || label == "otel_scope_version")
+      return fail(Reject::InvalidName, "metric '" + name + "': label key '" + key + "' is '" + label +
+                                           "' in Prometheus, which is reserved for the instrumentation scope");
     if (std::find(keys.begin(), keys.end(), key) != keys.end())
       return fail(Reject::InvalidName, "metric '" + name + "' lists label key '" + key + "' twice");
     if (auto same = std::find(label_names.begin(), label_names.end(), label); same != label_names.end())
