@@ -18,6 +18,7 @@
 #include "core/env_lists.hpp"
 #include "http/admin_auth.hpp"
 #include "obs/config.hpp"
+#include "text/ascii.hpp"
 
 namespace obs {
 namespace {
@@ -28,10 +29,6 @@ std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
   return out;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && lower(a) == lower(b);
 }
 
 std::string_view trim(std::string_view s) {
@@ -448,7 +445,8 @@ void report_list_problems(const EnvReader& env, const std::string& name,
 // Header names are case-insensitive: a later entry replaces an earlier one
 // of the same name, in its place.
 void set_header(std::vector<std::pair<std::string, std::string>>& headers, std::string name, std::string value) {
-  auto it = std::find_if(headers.begin(), headers.end(), [&](const auto& h) { return equals_ignoring_case(h.first, name); });
+  auto it = std::find_if(headers.begin(), headers.end(),
+                         [&](const auto& h) { return text::equals_ignoring_case(h.first, name); });
   if (it != headers.end()) *it = {std::move(name), std::move(value)};
   else headers.emplace_back(std::move(name), std::move(value));
 }

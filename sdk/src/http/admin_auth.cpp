@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "text/ascii.hpp"
+
 namespace obs::internal {
 namespace {
 
@@ -11,12 +13,6 @@ bool has_control_or_space(std::string_view s) {
     const auto u = static_cast<unsigned char>(c);
     return u <= 0x20 || u == 0x7f;
   });
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
 }
 
 std::string_view trim_spaces(std::string_view s) {
@@ -95,9 +91,9 @@ bool authorized(std::string_view authorization, const AdminCredentials& credenti
   if (space == std::string_view::npos) return false;
   const std::string_view scheme = authorization.substr(0, space);
   const std::string_view value = trim_spaces(authorization.substr(space + 1));
-  if (credentials.bearer_token && equals_ignoring_case(scheme, "bearer"))
+  if (credentials.bearer_token && text::equals_ignoring_case(scheme, "bearer"))
     return equal_constant_time(value, *credentials.bearer_token);
-  if (credentials.basic_user_password && equals_ignoring_case(scheme, "basic")) {
+  if (credentials.basic_user_password && text::equals_ignoring_case(scheme, "basic")) {
     const auto decoded = base64_decode(value);
     return decoded && equal_constant_time(*decoded, *credentials.basic_user_password);
   }

@@ -14,6 +14,7 @@
 #include "text/utf8.hpp"
 #include "obs/metric.hpp"
 #include "obs/metrics_registry.hpp"
+#include "text/ascii.hpp"
 
 namespace obs {
 namespace detail {
@@ -128,12 +129,8 @@ struct MetricsRegistry::Impl {
   // instrument "requests" registered first, under its first spelling.
   // Registration only (under `mutex`): the hot paths look names up exactly.
   detail::Family* find_family_ignoring_case(std::string_view name) const {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    for (const auto& f : families) {
-      if (f->name.size() == name.size() &&
-          std::equal(name.begin(), name.end(), f->name.begin(), [&](char a, char b) { return lower(a) == lower(b); }))
-        return f.get();
-    }
+    for (const auto& f : families)
+      if (text::equals_ignoring_case(f->name, name)) return f.get();
     return nullptr;
   }
 
