@@ -15,6 +15,7 @@
 #include "core/diagnostics.hpp"
 #include "core/fork_locks.hpp"
 #include "obs/health.hpp"
+#include "obs/http_server.hpp"
 #include "obs/metrics_registry.hpp"
 #include "obs/version.hpp"
 
@@ -68,11 +69,10 @@ const CounterFamily& refused_requests() {
   // Never destroyed: a server thread left running at exit may still count.
   static const auto* family = new CounterFamily(MetricsRegistry::global().counter(
       "obs_admin_requests_refused", {"reason"},
-      {.description = "Requests the admin server refused (401, 405, 400, 413, 431)", .series_limit = 100}));
+      {.description = "Requests the admin server refused (401, 405, 400, 413)", .series_limit = 100}));
   return *family;
 }
-constexpr const char* kRefusalReasons[] = {"unauthorized", "method_not_allowed", "bad_request", "payload_too_large",
-                                           "too_many_headers"};
+constexpr const char* kRefusalReasons[] = {"unauthorized", "method_not_allowed", "bad_request", "payload_too_large"};
 void count_refusal(const char* reason) { refused_requests().labels(reason).inc(); }
 
 // 0 when the request's declared body is acceptable, else the status to
@@ -157,7 +157,22 @@ void remove_health_json_source(const HealthJsonSource& source) {
   if (health_sources().current == source) health_sources().current.reset();
 }
 
-AdminServer::AdminServer(Options options) : options_(std::move(options)), server_(std::make_unique<httplib::Server>()) {}
+namespace {
+// Scrapes and probes are small and few; idle or slow clients hold no
+// worker (obs::http::Server), so two are plenty.
+http::ServerLimits admin_limits() {
+  http::ServerLimits limits;
+  limits.workers = 2;
+  limits.max_connections = 512;
+  limits.max_header_fields = kAdminMaxHeaders;
+  limits.request_deadline = std::chrono::seconds(10);
+  limits.buffered_body_bytes = kAdminMaxBodyBytes;
+  return limits;
+}
+}  // namespace
+
+AdminServer::AdminServer(Options options)
+    : options_(std::move(options)), server_(std::make_unique<http::Server>(admin_limits())) {}
 
 AdminServer::~AdminServer() {
   request_stop();
@@ -167,9 +182,8 @@ AdminServer::~AdminServer() {
 std::string AdminServer::start() {
   auto& s = *server_;
   for (const char* reason : kRefusalReasons) refused_requests().labels(reason).inc(0);  // present at 0 from the start
-  // cpp-httplib sets SO_REUSEPORT by default, which lets a second process
-  // bind the same port and silently take half the scrapes. SO_REUSEADDR
-  // alone still allows quick restarts and makes a taken port an error.
+  // As obs::http::Server does (no SO_REUSEPORT: a second process must not
+  // take half the scrapes), and remembering the listening socket.
   s.set_socket_options([this](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, reinterpret_cast<const void*>(&yes), sizeof(yes));
@@ -180,14 +194,13 @@ std::string AdminServer::start() {
   s.set_read_timeout(5, 0);
   s.set_write_timeout(5, 0);
   s.set_keep_alive_max_count(100);
-  // Stopping the server waits for connections idling in keep-alive (as
-  // Prometheus keeps them between scrapes): keep that wait short.
+  // Scrapes come every 15 s or so: an idle connection is not worth keeping.
   s.set_keep_alive_timeout(1);
 
-  // Runs before routing and before any body is read (but after cpp-httplib
-  // has read every header line): on the admin paths, wrong methods, too
-  // many header fields and declared oversized bodies are answered without
-  // reaching a handler.
+  // Runs before routing and before any body is read: on the admin paths,
+  // wrong methods and declared oversized bodies are answered without
+  // reaching a handler. (Too many header fields never get here: the
+  // server answers 431 first.)
   s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     using Outcome = httplib::Server::HandlerResponse;
     if (!is_admin_path(req.path)) return Outcome::Unhandled;  // 404 from the router
@@ -200,11 +213,6 @@ std::string AdminServer::start() {
           req.get_header_value("Connection") != "close")
         res.set_header("Connection", "close");
       res.set_content("method not allowed\n", "text/plain");
-      return Outcome::Handled;
-    }
-    if (req.headers.size() > kAdminMaxHeaders) {
-      count_refusal("too_many_headers");
-      refuse_and_close(req, res, 431, "request header fields too large\n");
       return Outcome::Handled;
     }
     if (const int status = body_refusal(req); status != 0) {
@@ -291,6 +299,9 @@ void AdminServer::request_stop() {
 
 bool AdminServer::wait_stopped(std::chrono::steady_clock::time_point deadline) {
   if (!thread_.joinable()) return true;
+  // Closes the listening socket at once, lets scrapes in progress finish
+  // until the deadline and cuts what remains then.
+  server_->shutdown(deadline);
   {
     std::unique_lock lock(listen_mutex_);
     if (!listen_returned_cv_.wait_until(lock, deadline, [&] { return listen_returned_; })) return false;

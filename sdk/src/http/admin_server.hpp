@@ -13,8 +13,10 @@
 
 #include "http/admin_auth.hpp"
 
-namespace httplib {
+namespace obs::http {
 class Server;
+}
+namespace httplib {
 struct Request;
 struct Response;
 }  // namespace httplib
@@ -47,7 +49,7 @@ void remove_health_json_source(const HealthJsonSource& source);
 
 // The admin server's limits (see docs/configuration.md, "Admin server").
 inline constexpr std::size_t kAdminMaxBodyBytes = 64 * 1024;  // declared or sent: 413
-inline constexpr std::size_t kAdminMaxHeaders = 100;          // more: 431
+inline constexpr std::size_t kAdminMaxHeaders = 100;          // more: 431 (by obs::http::Server)
 
 class AdminServer {
  public:
@@ -68,8 +70,9 @@ class AdminServer {
   std::string start();
   // Stops accepting; returns at once.
   void request_stop();
-  // Waits until the serving thread has finished its connections (a slow
-  // client holds one for up to the read timeout). False at the deadline:
+  // Lets requests in progress finish until the deadline, cuts the
+  // connections still open then, and waits for the serving thread. False
+  // at the deadline:
   // the thread still runs and uses this object, which must then be left
   // alive (Sdk leaks it rather than destroy it under the thread).
   bool wait_stopped(std::chrono::steady_clock::time_point deadline);
@@ -99,7 +102,7 @@ class AdminServer {
   bool listen_returned_ = false;  // guarded by listen_mutex_
   bool stop_requested_ = false;
   bool delete_when_stopped_ = false;  // guarded by listen_mutex_
-  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<http::Server> server_;
   std::thread thread_;
   std::uint16_t port_ = 0;
 };
