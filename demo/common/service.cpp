@@ -1,5 +1,6 @@
 #include "service.hpp"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -211,7 +212,20 @@ obs::health::CheckResult check_health(std::string_view check, const Upstream &up
   return readiness(check, true, "up", {});
 }
 
-Service::Service(ServiceSpec spec) : spec_(std::move(spec)), name_(spec_.name) {
+namespace {
+// Idle and slow clients hold no worker (obs::http::Server reads each
+// request before a worker takes it); 32 workers bound the handlers running
+// at once, each of which may wait on a downstream service.
+obs::http::ServerLimits service_limits() {
+  obs::http::ServerLimits limits;
+  limits.workers = 32;
+  limits.request_deadline = std::chrono::seconds(30);
+  limits.buffered_body_bytes = kMaxJsonBodyBytes;
+  return limits;
+}
+}  // namespace
+
+Service::Service(ServiceSpec spec) : spec_(std::move(spec)), name_(spec_.name), server_(service_limits()) {
   g_prog = name_;
   route("GET", "/openapi.json", [this](const httplib::Request &, httplib::Response &res) {
     res.set_content(std::string(spec_.openapi_json), "application/json");
@@ -318,6 +332,13 @@ int Service::run() {
     return 0;
   }
 
+  // Large blocks (request bodies, images) come from and go back to the
+  // system at once. Left to itself, glibc raises this threshold after the
+  // first large block is freed, and each worker's arena then keeps tens of
+  // MiB after a burst of big requests (docs/production.md, "Memory after
+  // a burst").
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+
   const std::string address = env_or("LISTEN_ADDRESS", "127.0.0.1");
   int port = spec_.default_port;
   if (const char *v = std::getenv("PORT"); v && *v) {
@@ -348,20 +369,21 @@ int Service::run() {
   };
   obs::http::instrument(server_, std::move(options));
   obs::http::mount_admin_endpoints(server_);
-  // cpp-httplib's default pool has 8 threads, and an idle keep-alive
-  // connection holds one: a few clients with open connections would starve
-  // Prometheus's scrapes and the readiness probes.
-  server_.new_task_queue = [] { return new httplib::ThreadPool(32); };
+  // obs::http::Server (service.hpp's limits) sets TCP_NODELAY and no
+  // SO_REUSEPORT: a second instance on the port fails to start.
   server_.set_keep_alive_timeout(2);
-  server_.set_tcp_nodelay(true);  // small answers must not wait for Nagle's delayed ACK (~40 ms)
-  // cpp-httplib sets SO_REUSEPORT by default: a second instance could bind
-  // the same port and silently take half the requests. SO_REUSEADDR alone
-  // allows a quick restart and makes a taken port an error.
-  server_.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  server_.set_payload_max_length(std::size_t{64} << 20);
+  server_.set_payload_max_length(spec_.max_body_bytes);
+  // cpp-httplib's own refusals (413 for a body over the limit, 400 for a
+  // malformed request) come without a body: give them the JSON error
+  // every other answer has. Answers that have a body keep it.
+  server_.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request &, httplib::Response &res) {
+    if (!res.body.empty() || (res.status != 413 && res.status != 400)) return httplib::Server::HandlerResponse::Unhandled;
+    if (res.status == 413)
+      send_error(res, 413, "request body too large: at most " + std::to_string(spec_.max_body_bytes) + " bytes are accepted");
+    else
+      send_error(res, 400, "malformed request");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
   server_.set_read_timeout(10s);
   server_.set_write_timeout(10s);
   if (on_start_) on_start_();
@@ -377,15 +399,6 @@ int Service::run() {
     return 1;
   }
   std::thread listener([this] { server_.listen_after_bind(); });
-  // stop() does nothing until the listening loop runs: wait for it.
-  for (int i = 0; i < 5000 && !server_.is_running(); ++i) std::this_thread::sleep_for(1ms);
-  if (!server_.is_running()) {
-    std::fprintf(stderr, "%s: the server did not start listening on %s:%d\n", name_.c_str(), address.c_str(), bound);
-    server_.stop();
-    listener.join();
-    sdk.shutdown(5s);
-    return 1;
-  }
 
   if (!port_file_.empty() && !write_port_file(port_file_, bound))
     std::fprintf(stderr, "%s: cannot write the port file %s: %s\n", name_.c_str(), port_file_.c_str(),
@@ -400,7 +413,11 @@ int Service::run() {
   }
   const char *signal_name = sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "SIGTERM";
   obs::log::info("Service stopping", {{"signal", signal_name}});
-  server_.stop();
+  // Requests in progress finish (their spans and logs are then flushed
+  // below); a client still sending, or a handler still running, at the
+  // deadline has its connection cut.
+  if (!server_.shutdown(std::chrono::steady_clock::now() + 5s))
+    obs::log::warning("Requests still in progress were cut at the shutdown deadline");
   listener.join();
   sdk.shutdown(5s);
   std::fprintf(stderr, "%s: stopped (%s)\n", name_.c_str(), signal_name);

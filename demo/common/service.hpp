@@ -22,6 +22,7 @@
 
 #include "obs/health.hpp"
 #include "obs/http.hpp"
+#include "obs/http_server.hpp"
 
 namespace demo {
 
@@ -36,6 +37,9 @@ struct ServiceSpec {
   std::uint16_t default_port = 0;
   std::vector<EnvVar> env;        // the service's own variables (the common ones are added)
   std::string_view openapi_json;  // the service's OpenAPI document, served at /openapi.json
+  // Bodies over this are refused with 413 while being read (and not
+  // kept); JSON bodies are held to kMaxJsonBodyBytes by parse_json_body.
+  std::size_t max_body_bytes = std::size_t{1} << 20;
 };
 
 // A downstream service's base URL, e.g. http://127.0.0.1:8083.
@@ -155,17 +159,18 @@ class Service {
   void on_start(std::function<void()> hook) { on_start_ = std::move(hook); }
 
   // --list-routes prints the routes and returns 0. Otherwise: starts the
-  // SDK and the server, serves until SIGINT/SIGTERM, stops the server,
-  // shuts the SDK down (5 s deadline) and returns the exit status.
+  // SDK and the server, serves until SIGINT/SIGTERM/SIGHUP, stops the
+  // server (requests in progress get 5 s, then their connections are
+  // cut), shuts the SDK down (5 s deadline) and returns the exit status.
   int run();
 
-  httplib::Server &server() { return server_; }
+  obs::http::Server &server() { return server_; }
   const std::string &name() const { return name_; }
 
  private:
   ServiceSpec spec_;
   std::string name_;
-  httplib::Server server_;
+  obs::http::Server server_;
   std::vector<std::pair<std::string, std::string>> routes_;  // method, template
   std::function<void()> on_start_;
   std::string port_file_;

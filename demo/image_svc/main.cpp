@@ -40,7 +40,8 @@ int main(int argc, char **argv) {
                                     "resizes and re-encodes PPM/PGM images.",
                          .default_port = 8084,
                          .env = {},
-                         .openapi_json = demo::kOpenApiDocument});
+                         .openapi_json = demo::kOpenApiDocument,
+                         .max_body_bytes = std::size_t{64} << 20});  // an 8192 x 8192 PGM, with room
   if (auto status = service.parse_args(argc, argv)) return *status;
 
   // Registered before the SDK starts, on first use the families are found
