@@ -39,6 +39,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::uint32_t kFailed = std::numeric_limits<std::uint32_t>::max();
 
+bool known_state(std::string_view s) {
+  for (std::string_view k : {"healthy", "slow", "down", "huge", "redirect", "cut", "trickle", "blackhole"})
+    if (s == k) return true;
+  return false;
+}
+
 struct Phase {
   std::string name;
   long long seconds = 0;
@@ -110,8 +116,10 @@ int main(int argc, char** argv) {
       Phase p;
       std::istringstream in(argv[++i]);
       if (!std::getline(in, p.name, ':') || !(in >> p.seconds) || in.get() != ':' || !std::getline(in, p.state) ||
-          p.name.empty() || p.seconds <= 0 || (p.state != "healthy" && p.state != "slow" && p.state != "down"))
-        usage("a phase is NAME:SECONDS:STATE, SECONDS > 0, STATE one of healthy, slow, down");
+          p.name.empty() || p.seconds <= 0 ||
+          !known_state(p.state))
+        usage("a phase is NAME:SECONDS:STATE, SECONDS > 0, STATE one of soak_receiver's states (healthy, slow, down, "
+              "huge, redirect, cut, trickle, blackhole)");
       phases.push_back(p);
     } else {
       usage(("unknown argument '" + std::string(arg) + "'").c_str());

@@ -5,6 +5,14 @@
 //   POST /state/slow     answer every export after --slow-ms (default 5000)
 //   POST /state/down     close the listening socket: connections are refused
 //
+// and, for the chaos suite (tests/chaos), hostile ones:
+//
+//   POST /state/huge       count the export, then answer 200 with a 1 GiB body
+//   POST /state/redirect   answer 307 to another address (not counted)
+//   POST /state/cut        answer 200 declaring 1000 bytes, send 10, close (not counted)
+//   POST /state/trickle    answer 200 a byte every 500 ms (not counted)
+//   POST /state/blackhole  accept connections and never read from them
+//
 // Each answer returns once the switch is in effect (for "down", the socket
 // is closed and the requests in progress are answered). The data port
 // stays the same across "down" and back.
@@ -19,7 +27,12 @@
 //
 // reports, besides the totals, how many spans and log records of each
 // range of sequence numbers arrived, which are missing and which came
-// twice. Stops on SIGINT/SIGTERM.
+// twice, and
+//
+//   GET /seen/spans?first=N&end=M   (or /seen/logs)
+//
+// one digit per sequence number: how many times it arrived. Stops on
+// SIGINT/SIGTERM.
 //
 //   soak_receiver --port-file PATH --control-port-file PATH [--slow-ms N]
 #include <pthread.h>
@@ -42,7 +55,11 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace {
 
@@ -253,6 +270,19 @@ class Tally {
     ++malformed_;
   }
 
+  // One character per sequence number in [first, end): how many times its
+  // span (or log record) arrived, '0' to '9' (more shows as 9).
+  std::string seen(Signal s, long long first, long long end) {
+    std::lock_guard lock(mutex_);
+    std::string out;
+    const auto& seen = seen_[s];
+    for (long long i = std::max(0LL, first); i < end && i <= kMaxSequence; ++i) {
+      const unsigned n = static_cast<std::size_t>(i) < seen.size() ? seen[static_cast<std::size_t>(i)] : 0;
+      out += static_cast<char>('0' + std::min(n, 9u));
+    }
+    return out;
+  }
+
   // Totals, then one line per range "name:first:end" (end exclusive).
   std::string report(const std::vector<std::string>& ranges) {
     std::lock_guard lock(mutex_);
@@ -319,7 +349,68 @@ class Tally {
 
 // ---- the switchable data port ----
 
-enum class State { Healthy, Slow, Down };
+enum class State { Healthy, Slow, Down, Huge, Redirect, Cut, Trickle, Blackhole };
+
+State state_named(const std::string& name) {
+  if (name == "slow") return State::Slow;
+  if (name == "down") return State::Down;
+  if (name == "huge") return State::Huge;
+  if (name == "redirect") return State::Redirect;
+  if (name == "cut") return State::Cut;
+  if (name == "trickle") return State::Trickle;
+  if (name == "blackhole") return State::Blackhole;
+  return State::Healthy;
+}
+
+// A listener on the data port that accepts connections and never reads
+// them (nor closes them until it is stopped).
+class Blackhole {
+ public:
+  ~Blackhole() { close(); }
+  bool open(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int yes = 1;
+    // As cpp-httplib's listener had: its accepted connections, still
+    // closing, carry both options, and a socket without SO_REUSEPORT may
+    // not share the port with them.
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEPORT, &yes, sizeof yes);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 128) != 0) {
+      std::fprintf(stderr, "soak_receiver: cannot listen on port %d for the blackhole: %s\n", port, std::strerror(errno));
+      ::close(fd_);
+      fd_ = -1;
+      return false;
+    }
+    thread_ = std::thread([this] {
+      for (;;) {
+        const int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;  // closed
+        std::lock_guard lock(mutex_);
+        held_.push_back(c);
+      }
+    });
+    return true;
+  }
+  void close() {
+    if (fd_ < 0) return;
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+    fd_ = -1;
+    for (int c : held_) ::close(c);
+    held_.clear();
+  }
+
+ private:
+  int fd_ = -1;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::vector<int> held_;
+};
 
 class DataPort {
  public:
@@ -396,8 +487,42 @@ class DataPort {
         changed_.wait_until(lock, until, [&] { return quitting_; });
       }
     }
-    tally_.add(s, d, req.body.size());
-    res.set_content("", "application/x-protobuf");
+    State state;
+    {
+      std::lock_guard lock(mutex_);
+      state = state_;
+    }
+    switch (state) {
+      case State::Redirect:
+        res.status = 307;
+        res.set_header("Location", "http://127.0.0.1:9" + req.path);
+        return;
+      case State::Cut:
+        res.set_content_provider(1000, "application/x-protobuf", [](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+          if (offset == 0) sink.write("\0\0\0\0\0\0\0\0\0\0", 10);
+          return false;  // cpp-httplib closes the connection mid-answer
+        });
+        return;
+      case State::Trickle:
+        res.set_content_provider(100, "application/x-protobuf", [this](std::size_t, std::size_t, httplib::DataSink& sink) {
+          std::unique_lock lock(mutex_);
+          if (changed_.wait_for(lock, std::chrono::milliseconds(500), [&] { return quitting_; })) return false;
+          return sink.write("\0", 1);
+        });
+        return;
+      case State::Huge:
+        tally_.add(s, d, req.body.size());
+        res.set_content_provider(std::size_t{1} << 30, "application/x-protobuf",
+                                 [zeros = std::string(64 * 1024, '\0')](std::size_t offset, std::size_t length,
+                                                                        httplib::DataSink& sink) {
+                                   (void)offset;
+                                   return sink.write(zeros.data(), std::min(length, zeros.size()));
+                                 });
+        return;
+      default:
+        tally_.add(s, d, req.body.size());
+        res.set_content("", "application/x-protobuf");
+    }
   }
 
   Tally& tally_;
@@ -457,14 +582,22 @@ int main(int argc, char** argv) {
 
   std::mutex switching;  // one state change at a time
   httplib::Server control;
-  control.Post(R"(/state/(healthy|slow|down))", [&](const httplib::Request& req, httplib::Response& res) {
+  Blackhole blackhole;
+  control.Post(R"(/state/(healthy|slow|down|huge|redirect|cut|trickle|blackhole))", [&](const httplib::Request& req,
+                                                                                   httplib::Response& res) {
     const std::string name = req.matches[1].str();
     std::lock_guard lock(switching);
-    if (name == "down") {
-      data.set_state(State::Down);
+    blackhole.close();
+    if (name == "down" || name == "blackhole") {
+      data.set_state(state_named(name));
       data.close();
+      if (name == "blackhole" && !blackhole.open(data.port())) {
+        res.status = 500;
+        res.set_content("cannot listen on the data port again\n", "text/plain");
+        return;
+      }
     } else {
-      data.set_state(name == "slow" ? State::Slow : State::Healthy);
+      data.set_state(state_named(name));
       if (!data.open()) {
         res.status = 500;
         res.set_content("cannot listen on the data port again\n", "text/plain");
@@ -472,6 +605,12 @@ int main(int argc, char** argv) {
       }
     }
     res.set_content(name + "\n", "text/plain");
+  });
+  control.Get(R"(/seen/(spans|logs))", [&](const httplib::Request& req, httplib::Response& res) {
+    const auto s = req.matches[1].str() == "spans" ? Tally::kSpans : Tally::kLogs;
+    res.set_content(tally.seen(s, std::atoll(req.get_param_value("first").c_str()),
+                               std::atoll(req.get_param_value("end").c_str())),
+                    "text/plain");
   });
   control.Get("/counts", [&](const httplib::Request& req, httplib::Response& res) {
     res.set_content(tally.report(split(req.get_param_value("ranges"), ',')), "text/plain");
@@ -488,6 +627,7 @@ int main(int argc, char** argv) {
   data.quit();
   control.stop();
   control_thread.join();
+  blackhole.close();
   data.close();
   std::fputs(tally.report({}).c_str(), stdout);
   return 0;

@@ -4,8 +4,8 @@
 // three signals are exported by OTLP (OTEL_* variables, set by
 // scripts/bench-e2e.sh and scripts/soak.sh to a local receiver). Without
 // it, the handler does the same work and nothing else. Stops on
-// SIGINT/SIGTERM: stops serving, then shuts obs down (delivering what is
-// queued).
+// SIGINT/SIGTERM/SIGHUP: stops serving, then shuts obs down (delivering
+// what is queued).
 //
 // For the soak test (scripts/soak.sh): --admin-port-file starts obs's
 // admin server (/metrics, /health) on a free loopback port and writes the
@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGHUP);  // as from a closed terminal: stop cleanly too
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
