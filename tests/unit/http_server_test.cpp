@@ -366,10 +366,161 @@ TEST(HttpServer, ShutdownCutsWhatIsStillOpenAtItsDeadline) {
   ASSERT_TRUE(slow.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\nfirst bytes"));
   for (int i = 0; i < 2000 && !reading; ++i) std::this_thread::sleep_for(5ms);
   ASSERT_TRUE(reading);
-  EXPECT_FALSE(r.server.shutdown(std::chrono::steady_clock::now() + 200ms));  // not done: cut
+  EXPECT_TRUE(r.server.shutdown(std::chrono::steady_clock::now() + 200ms));  // cut: nothing left
   EXPECT_EQ(slow.read_all().find("HTTP/1.1 200"), std::string::npos);
   EXPECT_EQ(r.server.refusals().cut_at_shutdown, 1u);
   r.listener.join();
+}
+
+TEST(HttpServer, ABodyLeftUnreadIsNeverTakenForTheNextRequest) {
+  Running r;
+  add_echo_routes(r.server);
+  std::atomic<int> secrets{0};
+  r.server.Get("/secret", [&](const httplib::Request&, httplib::Response& res) {
+    ++secrets;
+    res.set_content("secret", "text/plain");
+  });
+  // Answered before its body is read, as the admin server refuses methods.
+  r.server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (req.path != "/refuse") return httplib::Server::HandlerResponse::Unhandled;
+    res.status = 405;
+    res.set_content("no\n", "text/plain");
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  r.start();
+  const std::string smuggled = get("/secret");
+  const std::string length = std::to_string(smuggled.size());
+  {
+    // Buffered with its head: skipped, and the next request is served.
+    RawClient c(r.port);
+    ASSERT_TRUE(c.send("POST /refuse HTTP/1.1\r\nHost: t\r\nContent-Length: " + length + "\r\n\r\n" + smuggled +
+                       get("/echo/after", "Connection: close\r\n")));
+    const std::string out = c.read_all();
+    EXPECT_NE(out.find("405"), std::string::npos) << out;
+    EXPECT_NE(out.find("<after>"), std::string::npos) << out;
+  }
+  {
+    // After 100 Continue: the answer's real head is the one that counts.
+    RawClient c(r.port);
+    ASSERT_TRUE(c.send("POST /refuse HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: " + length +
+                       "\r\n\r\n"));
+    const std::string first = c.read_until("405");
+    c.send(smuggled);
+    const std::string out = first + c.read_all();
+    EXPECT_EQ(occurrences(out, "HTTP/1.1 405"), 1u) << out;
+  }
+  {
+    // Chunked: where it ends is not known once unread, so the connection closes.
+    RawClient c(r.port);
+    ASSERT_TRUE(c.send("POST /refuse HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                       std::string("20\r\n") + smuggled.substr(0, 32) + "\r\n0\r\n\r\n" + get("/secret")));
+    c.read_all();
+  }
+  EXPECT_EQ(secrets, 0);
+}
+
+TEST(HttpServer, APostWithoutLengthHasNoBodyAndIsAnswered) {
+  Running r;
+  add_echo_routes(r.server);
+  r.start();
+  RawClient open(r.port);
+  ASSERT_TRUE(open.send("POST /body HTTP/1.1\r\nHost: t\r\n\r\n"));
+  EXPECT_NE(open.read_until("got 0").find("got 0"), std::string::npos);
+  RawClient half(r.port);
+  ASSERT_TRUE(half.send("POST /body HTTP/1.1\r\nHost: t\r\n\r\n"));
+  half.shutdown_writes();
+  EXPECT_NE(half.read_all().find("got 0"), std::string::npos);
+}
+
+TEST(HttpServer, AChunkedBodyOverThePayloadLimitIsRefused) {
+  Running r;
+  add_echo_routes(r.server);
+  r.server.set_payload_max_length(64 * 1024);
+  r.start();
+  RawClient c(r.port);
+  ASSERT_TRUE(c.send("POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  const std::string chunk = "4000\r\n" + std::string(0x4000, 'c') + "\r\n";
+  for (int i = 0; i < 64 && c.send(chunk); ++i) {
+  }
+  const std::string out = c.read_all();
+  EXPECT_EQ(out.rfind("HTTP/1.1 413 ", 0), 0u) << out.substr(0, 200);
+  EXPECT_EQ(r.server.refusals().payload_too_large, 1u);
+}
+
+TEST(HttpServer, ConflictingContentLengthsAreRefused) {
+  Running r;
+  add_echo_routes(r.server);
+  r.start();
+  RawClient c(r.port);
+  ASSERT_TRUE(c.send("POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\nhello"));
+  EXPECT_EQ(c.read_all().rfind("HTTP/1.1 400 ", 0), 0u);
+}
+
+TEST(HttpServer, RequestsAlreadySentWhenAShutdownBeginsAreAnswered) {
+  obs::http::ServerLimits limits;
+  limits.workers = 1;
+  Running r(limits);
+  add_echo_routes(r.server);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  r.server.Get("/hold", [&](const httplib::Request&, httplib::Response& res) {
+    std::unique_lock lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+    res.set_content("held", "text/plain");
+  });
+  r.start();
+  RawClient holder(r.port);
+  ASSERT_TRUE(holder.send(get("/hold")));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return entered; }));
+  }
+  // The only worker is busy: these wait, whole, for it.
+  std::vector<std::unique_ptr<RawClient>> waiting;
+  for (int i = 0; i < 10; ++i) {
+    waiting.push_back(std::make_unique<RawClient>(r.port));
+    ASSERT_TRUE(waiting.back()->send(get("/echo/w" + std::to_string(i))));
+  }
+  std::thread stopper([&] { r.server.shutdown(std::chrono::steady_clock::now() + 30s); });
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (int i = 0; i < 10; ++i) EXPECT_NE(waiting[i]->read_all().find("<w" + std::to_string(i) + ">"), std::string::npos) << i;
+  EXPECT_NE(holder.read_all().find("held"), std::string::npos);
+  stopper.join();
+}
+
+TEST(HttpServer, ShutdownSaysWhenAHandlerIsStillBusy) {
+  Running r;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  r.server.Get("/stuck", [&](const httplib::Request&, httplib::Response& res) {
+    std::unique_lock lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+    res.set_content("late", "text/plain");
+  });
+  r.start();
+  RawClient c(r.port);
+  ASSERT_TRUE(c.send(get("/stuck")));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return entered; }));
+  }
+  EXPECT_FALSE(r.server.shutdown(std::chrono::steady_clock::now() + 100ms));
+  EXPECT_EQ(c.read_all(), "");  // its connection was cut all the same
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
 }
 
 TEST(HttpServer, InstrumentedRoutesWork) {

@@ -22,10 +22,15 @@
 //
 // cpp-httplib's own settings keep their meaning: set_keep_alive_timeout
 // (idle time between requests), set_keep_alive_max_count (requests per
-// connection), set_read_timeout and set_write_timeout (per read and write
-// of a body or response), set_payload_max_length (body size: 413).
-// new_task_queue is not used: workers come from ServerLimits::workers.
-// Plain HTTP only (cpp-httplib's SSLServer is not covered).
+// connection), set_read_timeout and set_write_timeout (per silence while
+// reading a request or writing an answer), set_payload_max_length (body
+// size: 413, chunked bodies included). Make them before listening: they
+// are read once, at the first connection. Connections always have
+// TCP_NODELAY (set_tcp_nodelay is not used); new_task_queue is not used:
+// workers come from ServerLimits::workers. Call bind_to_port,
+// bind_to_any_port, listen and listen_after_bind on this class (not
+// through an httplib::Server&). Plain HTTP only (cpp-httplib's SSLServer
+// is not covered).
 #include <httplib.h>
 
 #include <chrono>
@@ -68,6 +73,7 @@ struct ServerRefusals {
   std::uint64_t request_timeout = 0;     // 408 or cut: over request_deadline
   std::uint64_t too_many_connections = 0;  // 503: over max_connections
   std::uint64_t cut_at_shutdown = 0;     // connections still open at shutdown's deadline
+  std::uint64_t payload_too_large = 0;   // 413 or cut: a chunked body over set_payload_max_length
 };
 
 class OBS_API Server : public httplib::Server {
@@ -80,15 +86,16 @@ class OBS_API Server : public httplib::Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Stops accepting at once and closes idle connections; requests already
-  // arriving or running may finish until `deadline` (their responses say
+  // Stops accepting at once and closes idle connections (one accepted in
+  // the last 0.5 s gets that long to send its request); requests already
+  // arriving or running may finish until `deadline` (their answers say
   // Connection: close). At the deadline every remaining connection is cut
-  // (shut down: its handler's reads and writes fail at once). Returns once
-  // every worker is free, true if that was by the deadline; false if a
-  // handler was still running then (it is not interrupted: it blocks in
-  // your code, and this waits for it after returning false only in the
-  // destructor). Safe to call more than once and from any thread; the
-  // listening thread's listen_after_bind() returns.
+  // (shut down: its handler's reads and writes fail at once). Returns by
+  // the deadline plus at most 0.1 s: true when nothing is left (every
+  // connection finished or was cut), false when a handler is still busy in
+  // your own code, which is not interrupted: the destructor waits for it. Safe to call more than
+  // once and from any thread but a handler's; the listening thread's
+  // listen_after_bind() returns.
   bool shutdown(std::chrono::steady_clock::time_point deadline);
 
   // As httplib::Server's, but listening with a backlog of SOMAXCONN, not
@@ -97,6 +104,8 @@ class OBS_API Server : public httplib::Server {
   bool bind_to_port(const std::string& host, int port, int socket_flags = 0);
   int bind_to_any_port(const std::string& host, int socket_flags = 0);
   bool listen(const std::string& host, int port, int socket_flags = 0);
+  // As httplib::Server's; shutdown() then knows when the loop has ended.
+  bool listen_after_bind();
 
   // Connections open now: waiting for a request, arriving, or running.
   std::size_t open_connections() const;

@@ -300,8 +300,10 @@ void AdminServer::request_stop() {
 bool AdminServer::wait_stopped(std::chrono::steady_clock::time_point deadline) {
   if (!thread_.joinable()) return true;
   // Closes the listening socket at once, lets scrapes in progress finish
-  // until the deadline and cuts what remains then.
-  server_->shutdown(deadline);
+  // until the deadline and cuts what remains then. A handler still busy
+  // (a readiness check that never returns) keeps its worker: this object
+  // must then outlive it (see delete_when_stopped).
+  if (!server_->shutdown(deadline)) return false;
   {
     std::unique_lock lock(listen_mutex_);
     if (!listen_returned_cv_.wait_until(lock, deadline, [&] { return listen_returned_; })) return false;
@@ -314,7 +316,9 @@ void AdminServer::delete_when_stopped() {
   std::unique_lock lock(listen_mutex_);
   if (listen_returned_ || !thread_.joinable()) {
     lock.unlock();
-    delete this;  // the thread is done (or about to return): the destructor joins it
+    // The listening thread is done, but a worker may still be in a
+    // handler: the destructor waits for it, on a thread of its own.
+    std::thread([this] { delete this; }).detach();
     return;
   }
   thread_.detach();

@@ -21,7 +21,9 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -51,6 +53,13 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // to the system, at most once per interval.
 constexpr std::size_t kTrimAfterBytes = 1 << 20;
 constexpr auto kTrimInterval = std::chrono::seconds(1);
+// Pipelined requests one worker answers before the connection goes back
+// in line: a client with a deep pipeline (read slowly) cannot keep a
+// worker from everyone else.
+constexpr int kRequestsPerTurn = 8;
+// How long a connection accepted just before a shutdown may take to send
+// its first request.
+constexpr auto kNewConnectionGrace = std::chrono::milliseconds(500);
 
 struct Connection {
   int fd = -1;
@@ -62,6 +71,10 @@ struct Connection {
   Clock::time_point since;  // arrival of that first byte, or since idle/draining
   Clock::time_point last_byte;
   std::size_t served = 0;
+  // Of the request at `start`, once its head has arrived (evaluate()).
+  enum class Framing { none, length, chunked, unknown } framing = Framing::none;
+  std::size_t head_bytes = 0;
+  std::size_t content_length = 0;
 
   std::string_view pending() const { return std::string_view(buffer).substr(start); }
   void compact() {
@@ -75,10 +88,11 @@ struct Connection {
   }
 };
 
-enum class Readiness { incomplete, ready, header_too_large, too_many_headers };
+enum class Readiness { incomplete, ready, header_too_large, too_many_headers, bad_request };
 
 // Whether the pending bytes hold a whole request head within the limits,
-// and the body when it is small enough to wait for.
+// and the body when it is small enough to wait for. Notes the request's
+// framing in `c`.
 Readiness evaluate(Connection& c, const ServerLimits& limits) {
   const std::string_view data = c.pending();
   const std::size_t from = c.scanned >= 3 ? c.scanned - 3 : 0;
@@ -91,8 +105,9 @@ Readiness evaluate(Connection& c, const ServerLimits& limits) {
   if (head_bytes > limits.max_header_bytes) return Readiness::header_too_large;
   // Each field line ends in CRLF before the blank line; so does the request line.
   std::size_t fields = 0;
-  std::size_t content_length = 0;
-  bool read_by_worker = false;  // chunked, Expect: 100-continue, large or unparsable length
+  std::optional<std::size_t> content_length;
+  bool length_unusable = false;  // not a number, too large, or two different ones
+  bool transfer_encoding = false, chunked = false, expect = false;
   std::size_t line_start = data.find("\r\n");
   while (line_start != std::string_view::npos && line_start < end) {
     line_start += 2;
@@ -107,23 +122,39 @@ Readiness evaluate(Connection& c, const ServerLimits& limits) {
       while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
       while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
       if (text::equals_ignoring_case(name, "content-length")) {
-        const bool digits = !value.empty() && value.size() <= 9 &&
+        const bool digits = !value.empty() && value.size() <= 15 &&
                             value.find_first_not_of("0123456789") == std::string_view::npos;
         if (!digits) {
-          read_by_worker = true;  // cpp-httplib answers it
+          length_unusable = true;
         } else {
-          content_length = std::stoul(std::string(value));
+          const auto n = static_cast<std::size_t>(std::stoull(std::string(value)));
+          if (content_length && *content_length != n) return Readiness::bad_request;  // which one would the body follow?
+          content_length = n;
         }
-      } else if (text::equals_ignoring_case(name, "transfer-encoding") ||
-                 text::equals_ignoring_case(name, "expect")) {
-        read_by_worker = true;
+      } else if (text::equals_ignoring_case(name, "transfer-encoding")) {
+        transfer_encoding = true;
+        chunked = value.size() >= 7 && text::equals_ignoring_case(value.substr(value.size() - 7), "chunked");
+      } else if (text::equals_ignoring_case(name, "expect")) {
+        expect = true;
       }
     }
     line_start = line_end == end ? std::string_view::npos : line_end;
   }
   if (fields > limits.max_header_fields) return Readiness::too_many_headers;
-  if (read_by_worker || content_length > limits.buffered_body_bytes) return Readiness::ready;
-  return data.size() >= head_bytes + content_length ? Readiness::ready : Readiness::incomplete;
+  c.head_bytes = head_bytes;
+  c.content_length = content_length.value_or(0);
+  using Framing = Connection::Framing;
+  if (transfer_encoding) {
+    // With a Content-Length too, the two disagree on where the body ends:
+    // the connection is not reused after it (no request smuggling).
+    c.framing = chunked && !content_length ? Framing::chunked : Framing::unknown;
+  } else if (length_unusable) {
+    c.framing = Framing::unknown;  // cpp-httplib answers it
+  } else {
+    c.framing = content_length ? Framing::length : Framing::none;  // none: no body (RFC 9112, 6.3)
+  }
+  if (c.framing != Framing::length || expect || c.content_length > limits.buffered_body_bytes) return Readiness::ready;
+  return data.size() >= head_bytes + c.content_length ? Readiness::ready : Readiness::incomplete;
 }
 
 bool wait_for(int fd, short events, Clock::duration timeout) {
@@ -164,60 +195,70 @@ std::string closing_head(std::string_view data) {
   return out;
 }
 
+std::string canned_answer(int status, std::string_view reason, std::string_view body) {
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
+                    "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
+                    "\r\nConnection: close\r\n\r\n";
+  out += body;
+  return out;
+}
+
+// The settings cpp-httplib's setters hold, as the reader and the workers
+// use them: copied when listening starts, so that no thread reads the
+// server's fields while the application may still be setting them.
+struct Settings {
+  Clock::duration keep_alive{std::chrono::seconds(5)};
+  Clock::duration read_timeout{std::chrono::seconds(5)};
+  Clock::duration write_timeout{std::chrono::seconds(5)};
+  std::size_t max_requests = 1000;
+  std::size_t payload_max = std::numeric_limits<std::size_t>::max();
+};
+
 // One worker's view of a connection while cpp-httplib processes a request
 // on it: pending bytes first, then the socket, within the request's
-// deadline. Bytes read past this request stay in the connection's buffer.
+// deadline. It never hands cpp-httplib bytes past the request's end when
+// the framing says where that is, so pipelined requests stay in the
+// connection's buffer.
 class ConnectionStream final : public httplib::Stream {
  public:
-  ConnectionStream(Connection& c, Clock::time_point deadline, Clock::duration read_timeout,
-                   Clock::duration write_timeout, const std::atomic<bool>& stopping)
-      : c_(c), deadline_(deadline), read_timeout_(read_timeout), write_timeout_(write_timeout), stopping_(stopping) {}
+  ConnectionStream(Connection& c, Clock::time_point deadline, const Settings& settings,
+                   const std::atomic<bool>& stopping)
+      : c_(c), deadline_(deadline), settings_(settings), stopping_(stopping) {}
 
   bool is_readable() const override {
-    return c_.start < c_.buffer.size() || wait_for(c_.fd, POLLIN, std::min(read_timeout_, until_deadline()));
+    return c_.start < c_.buffer.size() ||
+           wait_for(c_.fd, POLLIN, std::min(settings_.read_timeout, until(deadline_)));
   }
-  bool is_writable() const override { return !cut_ && wait_for(c_.fd, POLLOUT, write_timeout_); }
+  bool is_writable() const override { return !cut_ && wait_for(c_.fd, POLLOUT, settings_.write_timeout); }
 
   ssize_t read(char* ptr, size_t size) override {
     if (cut_) return -1;
-    if (c_.start == c_.buffer.size() && !fill()) return -1;
+    size = std::min(size, readable_now());
+    if (size == 0) return 0;  // the request's end: no body, or all of it read
+    if (c_.start == c_.buffer.size() && !fill()) return cut_ ? -1 : 0;
     const std::size_t n = std::min(size, c_.buffer.size() - c_.start);
     std::memcpy(ptr, c_.buffer.data() + c_.start, n);
     c_.start += n;
+    consumed_ += n;
+    if (over_payload_limit()) return -1;
     return static_cast<ssize_t>(n);
   }
 
   ssize_t write(const char* ptr, size_t size) override {
     if (cut_) return -1;
-    if (!head_written_) {
+    const std::string_view data(ptr, size);
+    if (!head_written_ && data.substr(0, 10) != "HTTP/1.1 1") {  // 100 Continue is not the answer's head
       head_written_ = true;
-      note_response_head(std::string_view(ptr, size));
+      response_deadline_ = Clock::now() + std::max(settings_.write_timeout, deadline_ - c_.since);
+      note_response_head(data);
       // A shutdown began while the handler ran: the connection closes after
       // this answer, so its head says so instead of offering keep-alive.
       if (stopping_) {
-        const std::string head = closing_head(std::string_view(ptr, size));
+        const std::string head = closing_head(data);
         if (!head.empty()) return send_all(head.data(), head.size()) < 0 ? -1 : static_cast<ssize_t>(size);
       }
     }
     return send_all(ptr, size);
-  }
-
-  ssize_t send_all(const char* ptr, size_t size) {
-    std::size_t done = 0;
-    while (done < size) {
-      const ssize_t n = ::send(c_.fd, ptr + done, size - done, MSG_NOSIGNAL);
-      if (n > 0) {
-        done += static_cast<std::size_t>(n);
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for(c_.fd, POLLOUT, write_timeout_)) {
-        continue;
-      } else {
-        cut_ = true;
-        return -1;
-      }
-    }
-    return static_cast<ssize_t>(size);
   }
 
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
@@ -236,13 +277,81 @@ class ConnectionStream final : public httplib::Stream {
 
   bool cut() const { return cut_; }
   // The answer ends the connection: it says so, or it refuses a request
-  // whose end cpp-httplib did not find (the rest would be read as the
-  // next request).
+  // whose end cpp-httplib did not find.
   bool closes() const { return closes_; }
   bool timed_out() const { return timed_out_; }
+  bool payload_too_large() const { return payload_too_large_; }
   std::size_t received() const { return received_; }
 
+  // After cpp-httplib is done with the request: skips what is left of its
+  // body when that is already buffered. False when the connection cannot
+  // be reused (the rest of the body is unread, or where it ends is unknown).
+  bool finish_request() {
+    using Framing = Connection::Framing;
+    if (c_.framing == Framing::chunked || c_.framing == Framing::unknown) return false;
+    const std::size_t end = c_.head_bytes + (c_.framing == Framing::length ? c_.content_length : 0);
+    if (consumed_ >= end) return true;
+    const std::size_t rest = end - consumed_;
+    if (c_.buffer.size() - c_.start < rest) return false;
+    c_.start += rest;
+    return true;
+  }
+
  private:
+  static Clock::duration until(Clock::time_point t) { return std::max(Clock::duration::zero(), t - Clock::now()); }
+
+  // How many bytes cpp-httplib may read now, by the request's framing.
+  std::size_t readable_now() const {
+    using Framing = Connection::Framing;
+    if (c_.framing == Framing::none) return c_.head_bytes > consumed_ ? c_.head_bytes - consumed_ : 0;
+    if (c_.framing == Framing::length) {
+      const std::size_t end = c_.head_bytes + c_.content_length;
+      return end > consumed_ ? end - consumed_ : 0;
+    }
+    return std::numeric_limits<std::size_t>::max();
+  }
+
+  // cpp-httplib checks a declared Content-Length against its limit, not a
+  // chunked body (or one read to the end of input): those are bounded
+  // here, with room for the chunks' framing.
+  bool over_payload_limit() {
+    using Framing = Connection::Framing;
+    if (c_.framing != Framing::chunked && c_.framing != Framing::unknown) return false;
+    const std::size_t body = consumed_ > c_.head_bytes ? consumed_ - c_.head_bytes : 0;
+    const std::size_t limit = settings_.payload_max;
+    if (limit == std::numeric_limits<std::size_t>::max() || body <= limit + limit / 8 + 4096) return false;
+    payload_too_large_ = true;
+    if (!head_written_) {
+      const std::string answer = canned_answer(413, "Payload Too Large", "payload too large\n");
+      head_written_ = true;
+      response_deadline_ = Clock::now() + settings_.write_timeout;
+      send_all(answer.data(), answer.size());
+    }
+    cut_ = true;
+    return true;
+  }
+
+  ssize_t send_all(const char* ptr, size_t size) {
+    std::size_t done = 0;
+    while (done < size) {
+      const ssize_t n = ::send(c_.fd, ptr + done, size - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        done += static_cast<std::size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+                 // A client reading slowly holds the worker for at most the
+                 // write timeout per silence, and the request deadline in all.
+                 wait_for(c_.fd, POLLOUT, std::min(settings_.write_timeout, until(response_deadline_)))) {
+        continue;
+      } else {
+        cut_ = true;
+        return -1;
+      }
+    }
+    return static_cast<ssize_t>(size);
+  }
+
   void note_response_head(std::string_view data) {
     if (data.substr(0, 9) == "HTTP/1.1 " || data.substr(0, 9) == "HTTP/1.0 ") {
       const std::string_view status = data.substr(9, 3);
@@ -258,25 +367,24 @@ class ConnectionStream final : public httplib::Stream {
     }
   }
 
-  Clock::duration until_deadline() const { return std::max(Clock::duration::zero(), deadline_ - Clock::now()); }
-
   // Reads what the socket has (at least one byte) into the emptied buffer.
+  // False at the end of input (cut_ unset) or on failure (cut_ set).
   bool fill() {
     c_.buffer.clear();
     c_.start = 0;
     for (;;) {
-      const auto left = until_deadline();
+      const auto left = until(deadline_);
       if (left <= Clock::duration::zero()) {
         timed_out_ = cut_ = true;
         return false;
       }
-      if (!wait_for(c_.fd, POLLIN, std::min(read_timeout_, left))) {
-        timed_out_ = Clock::now() >= deadline_;
+      if (!wait_for(c_.fd, POLLIN, std::min(settings_.read_timeout, left))) {
+        timed_out_ = true;  // silent for the read timeout, or past the deadline
         cut_ = true;
         return false;
       }
       c_.buffer.resize(kReadChunk);
-      const ssize_t n = ::recv(c_.fd, c_.buffer.data(), kReadChunk, 0);
+      const ssize_t n = ::recv(c_.fd, c_.buffer.data(), kReadChunk, MSG_DONTWAIT);
       if (n > 0) {
         c_.buffer.resize(static_cast<std::size_t>(n));
         received_ += static_cast<std::size_t>(n);
@@ -284,21 +392,23 @@ class ConnectionStream final : public httplib::Stream {
       }
       c_.buffer.clear();
       if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
-      cut_ = true;
-      return false;
+      if (n < 0) cut_ = true;
+      return false;  // n == 0: the client finished sending
     }
   }
 
   Connection& c_;
   Clock::time_point deadline_;
-  Clock::duration read_timeout_;
-  Clock::duration write_timeout_;
+  Clock::time_point response_deadline_{};
+  const Settings& settings_;
   const std::atomic<bool>& stopping_;  // the server's
-  bool head_written_ = false;
+  std::size_t consumed_ = 0;  // handed to cpp-httplib, from the request's first byte
   std::size_t received_ = 0;  // from the socket, beyond what was buffered before
+  bool head_written_ = false;
   bool closes_ = false;
   bool cut_ = false;
   bool timed_out_ = false;
+  bool payload_too_large_ = false;
 };
 
 const CounterFamily& refused_family() {
@@ -310,13 +420,6 @@ const CounterFamily& refused_family() {
   return *family;
 }
 
-std::string canned_answer(int status, std::string_view reason, std::string_view body) {
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
-                    "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
-                    "\r\nConnection: close\r\n\r\n";
-  out += body;
-  return out;
-}
 
 }  // namespace
 
@@ -334,7 +437,8 @@ struct Server::Engine {
     ev.data.fd = wake_fd_;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
     for (const char* reason :
-         {"header_too_large", "too_many_headers", "request_timeout", "too_many_connections", "cut_at_shutdown"})
+         {"header_too_large", "too_many_headers", "request_timeout", "too_many_connections", "cut_at_shutdown",
+          "payload_too_large"})
       refused_family().labels(reason).inc(0);
     reader_ = std::thread([this] { read_loop(); });
     for (unsigned i = 0; i < limits_.workers; ++i) workers_.emplace_back([this] { work_loop(); });
@@ -373,6 +477,18 @@ struct Server::Engine {
   void adopt(int fd) {
     {
       std::lock_guard lock(mu_);
+      if (!settings_taken_) {
+        // Listening has started, so the application has made its settings
+        // (cpp-httplib's rule): from now on this copy is what counts.
+        settings_taken_ = true;
+        settings_.keep_alive = std::chrono::seconds(server_.keep_alive_timeout_sec_);
+        settings_.read_timeout =
+            std::chrono::seconds(server_.read_timeout_sec_) + std::chrono::microseconds(server_.read_timeout_usec_);
+        settings_.write_timeout =
+            std::chrono::seconds(server_.write_timeout_sec_) + std::chrono::microseconds(server_.write_timeout_usec_);
+        settings_.max_requests = server_.keep_alive_max_count_;
+        settings_.payload_max = server_.payload_max_length_;
+      }
       if (!exiting_ && !hard_stop_ && open_ < limits_.max_connections) {
         ++open_;
         auto c = std::make_unique<Connection>();
@@ -408,12 +524,14 @@ struct Server::Engine {
       std::vector<std::unique_ptr<Connection>> arrived;
       bool stopping;
       bool hard_stop;
+      Settings settings;
       {
         std::lock_guard lock(mu_);
         if (exiting_) break;  // the destructor closes what is still handed over
         arrived.swap(handed_);
         stopping = stopping_;
         hard_stop = hard_stop_;
+        settings = settings_;
       }
       for (auto& c : arrived) {
         const int fd = c->fd;
@@ -430,9 +548,9 @@ struct Server::Engine {
         Connection& back = *held[fd];
         if (!back.pending().empty()) on_data(held, back);
       }
-      expire(held, stopping, hard_stop);
+      expire(held, stopping, hard_stop, settings);
       return_freed_memory();
-      const int timeout = next_timeout_ms(held);
+      const int timeout = next_timeout_ms(held, settings, stopping);
       const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout);
       for (int i = 0; i < n; ++i) {
         const int fd = events[static_cast<std::size_t>(i)].data.fd;
@@ -537,6 +655,9 @@ struct Server::Engine {
         count(too_many_headers_, "too_many_headers");
         refuse(c, 431, "Request Header Fields Too Large", "too many request header fields\n");
         return Fate::refused;
+      case Readiness::bad_request:
+        refuse(c, 400, "Bad Request", "conflicting Content-Length fields\n");
+        return Fate::refused;
       case Readiness::ready:
         break;
     }
@@ -551,14 +672,15 @@ struct Server::Engine {
     return Fate::dispatched;
   }
 
-  void expire(std::unordered_map<int, std::unique_ptr<Connection>>& held, bool stopping, bool hard_stop) {
+  void expire(std::unordered_map<int, std::unique_ptr<Connection>>& held, bool stopping, bool hard_stop,
+              const Settings& settings) {
     const auto now = Clock::now();
-    const auto keep_alive = std::chrono::seconds(server_.keep_alive_timeout_sec_);
+    if (stopping && stop_seen_ == Clock::time_point{}) stop_seen_ = now;
     std::vector<Connection*> due;
     for (auto& [fd, c] : held) {
       if (hard_stop || (c->draining && now >= c->since + kDrainTime) ||
-          (!c->draining && !c->arriving && (stopping || now >= c->since + keep_alive)) ||
-          (c->arriving && now >= arrival_due(*c)))
+          (!c->draining && !c->arriving && (now >= c->since + settings.keep_alive || closable_when_stopping(*c, now))) ||
+          (c->arriving && now >= arrival_due(*c, settings)))
         due.push_back(c.get());
     }
     for (Connection* c : due) {
@@ -570,6 +692,16 @@ struct Server::Engine {
       }
       forget(held, *c);
     }
+  }
+
+  // Stopping: an idle connection closes now, unless its next request is
+  // already in the socket (the epoll loop reads it next) or it was just
+  // accepted and has not had the time to send one.
+  bool closable_when_stopping(const Connection& c, Clock::time_point now) const {
+    if (stop_seen_ == Clock::time_point{}) return false;
+    char byte;
+    if (::recv(c.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) return false;
+    return c.served > 0 || now >= stop_seen_ + kNewConnectionGrace;
   }
 
   void return_freed_memory() {
@@ -584,21 +716,19 @@ struct Server::Engine {
 
   // A request still arriving ends at its deadline, or sooner when the
   // client has been silent for the read timeout.
-  Clock::time_point arrival_due(const Connection& c) const {
-    return std::min(c.since + limits_.request_deadline, c.last_byte + read_timeout());
-  }
-  Clock::duration read_timeout() const {
-    return std::chrono::seconds(server_.read_timeout_sec_) + std::chrono::microseconds(server_.read_timeout_usec_);
+  Clock::time_point arrival_due(const Connection& c, const Settings& settings) const {
+    return std::min(c.since + limits_.request_deadline, c.last_byte + settings.read_timeout);
   }
 
-  int next_timeout_ms(const std::unordered_map<int, std::unique_ptr<Connection>>& held) const {
+  int next_timeout_ms(const std::unordered_map<int, std::unique_ptr<Connection>>& held, const Settings& settings,
+                      bool stopping) const {
     const auto now = Clock::now();
-    auto next = now + std::chrono::seconds(1);
-    const auto keep_alive = std::chrono::seconds(server_.keep_alive_timeout_sec_);
+    // While stopping, idle connections are looked at again every 50 ms.
+    auto next = now + (stopping ? std::chrono::milliseconds(50) : std::chrono::milliseconds(1000));
     for (const auto& [fd, c] : held) {
       const auto due = c->draining   ? c->since + kDrainTime
-                       : c->arriving ? arrival_due(*c)
-                                     : c->since + keep_alive;
+                       : c->arriving ? arrival_due(*c, settings)
+                                     : c->since + settings.keep_alive;
       next = std::min(next, due);
     }
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(next - now).count();
@@ -608,6 +738,7 @@ struct Server::Engine {
   // ---- workers ----
 
   void work_loop() {
+    Settings settings;
     for (;;) {
       std::unique_ptr<Connection> c;
       {
@@ -624,8 +755,9 @@ struct Server::Engine {
           continue;
         }
         busy_.insert(c->fd);
+        settings = settings_;
       }
-      const bool keep = serve(*c);
+      const bool keep = serve(*c, settings);
       {
         std::lock_guard lock(mu_);
         busy_.erase(c->fd);
@@ -640,15 +772,14 @@ struct Server::Engine {
     }
   }
 
-  // Answers the connection's requests while whole ones are pending; true
+  // Answers the connection's requests while whole ones are pending, a few
+  // at a time (then it goes back in line, behind other connections); true
   // when it should go back to the reader.
-  bool serve(Connection& c) {
-    const auto write_timeout = std::chrono::seconds(server_.write_timeout_sec_) +
-                               std::chrono::microseconds(server_.write_timeout_usec_);
-    const std::size_t max_requests = std::max<std::size_t>(server_.keep_alive_max_count_, 1);
-    for (;;) {
+  bool serve(Connection& c, const Settings& settings) {
+    const std::size_t max_requests = std::max<std::size_t>(settings.max_requests, 1);
+    for (int turn = 0;; ++turn) {
       const bool last = stopping_ || c.served + 1 >= max_requests;
-      ConnectionStream stream(c, c.since + limits_.request_deadline, read_timeout(), write_timeout, stopping_);
+      ConnectionStream stream(c, c.since + limits_.request_deadline, settings, stopping_);
       bool closed = false;
       bool ok = false;
       try {
@@ -658,22 +789,18 @@ struct Server::Engine {
       }
       ++c.served;
       if (stream.timed_out()) count(request_timeout_, "request_timeout");
-      // The request's body (and whatever its handler made of it) is freed.
-      released_bytes_.fetch_add(stream.received() + c.buffer.capacity(), std::memory_order_relaxed);
+      if (stream.payload_too_large()) count(payload_too_large_, "payload_too_large");
+      const bool reusable = stream.finish_request();
+      // A big body (and whatever its handler made of it) has been freed.
+      const std::size_t freed = stream.received() + c.buffer.capacity();
+      if (freed > kReadChunk) released_bytes_.fetch_add(freed, std::memory_order_relaxed);
       c.compact();
-      if (!ok || closed || last || stream.cut() || stream.closes() || server_.svr_sock_ == INVALID_SOCKET)
-        return false;
+      if (!ok || closed || last || !reusable || stream.cut() || stream.closes()) return false;
       c.arriving = !c.pending().empty();
       c.since = c.last_byte = Clock::now();
       if (!c.arriving) return true;
-      switch (evaluate(c, limits_)) {
-        case Readiness::ready:
-          continue;
-        case Readiness::incomplete:
-          return true;
-        default:
-          return true;  // the reader refuses it with the right answer
-      }
+      if (turn + 1 < kRequestsPerTurn && evaluate(c, limits_) == Readiness::ready) continue;
+      return true;  // the reader waits for the rest, refuses it, or dispatches it again
     }
   }
 
@@ -690,7 +817,7 @@ struct Server::Engine {
     {
       std::unique_lock lock(mu_);
       done = settled_.wait_until(lock, deadline, [&] { return open_ == 0; });
-      if (!done) {
+      if (!done && !hard_stop_) {
         hard_stop_ = true;
         for (const int fd : busy_) {
           count(cut_at_shutdown_, "cut_at_shutdown");
@@ -702,9 +829,9 @@ struct Server::Engine {
       wake();
       work_ready_.notify_all();
       // Cut connections fail at once; a handler busy in the user's code is
-      // not interrupted, and is not waited for here.
+      // not interrupted, and is not waited for beyond this.
       std::unique_lock lock(mu_);
-      settled_.wait_for(lock, std::chrono::milliseconds(100), [&] { return open_ == 0; });
+      done = settled_.wait_for(lock, std::chrono::milliseconds(100), [&] { return open_ == 0; });
     }
     return done;
   }
@@ -723,6 +850,12 @@ struct Server::Engine {
   std::size_t open_ = 0;
   std::atomic<bool> stopping_{false};  // set under mu_; read without it while answering
   bool hard_stop_ = false;
+  Settings settings_;                  // guarded by mu_; taken at the first connection
+  bool settings_taken_ = false;
+  // Whether cpp-httplib's listening loop has ended (it may have closed the
+  // listening socket itself, leaving its number to be reused).
+  bool listen_ended_ = false;
+  Clock::time_point stop_seen_{};      // the reader's: when it first saw stopping_
   bool exiting_ = false;
 
   std::atomic<std::size_t> released_bytes_{0};  // freed since the last trim, roughly
@@ -733,6 +866,7 @@ struct Server::Engine {
   std::atomic<std::uint64_t> request_timeout_{0};
   std::atomic<std::uint64_t> too_many_connections_{0};
   std::atomic<std::uint64_t> cut_at_shutdown_{0};
+  std::atomic<std::uint64_t> payload_too_large_{0};
 
   std::thread reader_;
   std::vector<std::thread> workers_;
@@ -781,13 +915,27 @@ Server::~Server() {
 bool Server::shutdown(std::chrono::steady_clock::time_point deadline) {
   // What cpp-httplib's stop() does, but also before the listening loop has
   // started (stop() then does nothing and the loop would run forever) and
-  // safely more than once (a second stop() trips an assertion).
-  const socket_t listening = svr_sock_.exchange(INVALID_SOCKET);
-  if (listening != INVALID_SOCKET) {
-    ::shutdown(listening, SHUT_RDWR);
-    ::close(listening);
+  // safely more than once (a second stop() trips an assertion). Not after
+  // the loop ended: it may have closed the socket itself, and the number
+  // may belong to another file by now.
+  {
+    std::lock_guard lock(engine_->mu_);
+    if (!engine_->listen_ended_) {
+      const socket_t listening = svr_sock_.exchange(INVALID_SOCKET);
+      if (listening != INVALID_SOCKET) {
+        ::shutdown(listening, SHUT_RDWR);
+        ::close(listening);
+      }
+    }
   }
   return engine_->shutdown(deadline);
+}
+
+bool Server::listen_after_bind() {
+  const bool ok = httplib::Server::listen_after_bind();
+  std::lock_guard lock(engine_->mu_);
+  engine_->listen_ended_ = true;
+  return ok;
 }
 
 namespace {
@@ -820,7 +968,7 @@ std::size_t Server::open_connections() const {
 ServerRefusals Server::refusals() const {
   const auto& e = *engine_;
   return {e.header_too_large_.load(), e.too_many_headers_.load(), e.request_timeout_.load(),
-          e.too_many_connections_.load(), e.cut_at_shutdown_.load()};
+          e.too_many_connections_.load(), e.cut_at_shutdown_.load(), e.payload_too_large_.load()};
 }
 
 bool Server::process_and_close_socket(socket_t sock) {
