@@ -289,9 +289,11 @@ TEST_F(AdminServerTest, RefusedRequestsAreCountedByReason) {
   start(admin_config().admin_bearer(kToken));
   const auto refused = [&](const char* reason) {
     auto res = get("/metrics", std::string("Bearer ") + kToken);
-    // Too many header fields are refused by the server, before the admin's checks.
-    const char* family = std::string_view(reason) == "too_many_headers" ? "obs_http_server_refused_total"
-                                                                         : "obs_admin_requests_refused_total";
+    // Too many header fields and a declared body over the limit are refused
+    // by the server, before the admin's checks.
+    const std::string_view r = reason;
+    const char* family = r == "too_many_headers" || r == "payload_too_large" ? "obs_http_server_refused_total"
+                                                                              : "obs_admin_requests_refused_total";
     const std::string line = std::string(family) + "{reason=\"" + reason + "\"," + obs_test::kScopeLabels + "} ";
     const auto at = res ? res->body.find(line) : std::string::npos;
     return at == std::string::npos ? -1.0 : std::stod(res->body.substr(at + line.size()));

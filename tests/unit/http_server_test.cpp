@@ -484,6 +484,10 @@ TEST(HttpServer, RequestsAlreadySentWhenAShutdownBeginsAreAnswered) {
     waiting.push_back(std::make_unique<RawClient>(r.port));
     ASSERT_TRUE(waiting.back()->send(get("/echo/w" + std::to_string(i))));
   }
+  // Accepted by the server (one still in the kernel's accept queue when the
+  // listening socket closes is refused by the kernel: see production.md).
+  for (int i = 0; i < 2000 && r.server.open_connections() < 11; ++i) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(r.server.open_connections(), 11u);
   std::thread stopper([&] { r.server.shutdown(std::chrono::steady_clock::now() + 30s); });
   {
     std::lock_guard lock(mu);
@@ -521,6 +525,50 @@ TEST(HttpServer, ShutdownSaysWhenAHandlerIsStillBusy) {
     release = true;
   }
   cv.notify_all();
+}
+
+TEST(HttpServer, AChunkedRequestReadToItsEndLeavesTheConnectionUsable) {
+  Running r;
+  add_echo_routes(r.server);
+  r.server.set_payload_max_length(65536);
+  r.start();
+  RawClient c(r.port);
+  // 60 000 bytes in chunks of 8: the framing is not counted against the limit.
+  std::string body;
+  for (int i = 0; i < 7500; ++i) body += "8\r\n01234567\r\n";
+  ASSERT_TRUE(c.send("POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + body + "0\r\n\r\n" +
+                     get("/echo/next", "Connection: close\r\n")));
+  const std::string out = c.read_all();
+  EXPECT_NE(out.find("got 60000"), std::string::npos) << out.substr(0, 300);
+  EXPECT_NE(out.find("<next>"), std::string::npos) << out.substr(0, 300);
+}
+
+TEST(HttpServer, ADeclaredBodyOverTheLimitIsRefusedBeforeItIsSent) {
+  Running r;
+  add_echo_routes(r.server);
+  r.server.set_payload_max_length(1024);
+  r.start();
+  RawClient c(r.port);
+  ASSERT_TRUE(c.send("POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 10000000\r\n\r\n"));
+  EXPECT_EQ(c.read_until("\r\n").rfind("HTTP/1.1 413 ", 0), 0u);
+  EXPECT_EQ(r.server.refusals().payload_too_large, 1u);
+}
+
+TEST(HttpServer, AnAnswerBeforeAnUnreadBodyIsDeliveredWholeAndClosesTheConnection) {
+  Running r;
+  r.server.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    res.status = 403;
+    res.set_content(std::string(200000, 'a'), "text/plain");  // more than one write
+    return httplib::Server::HandlerResponse::Handled;
+  });
+  r.start();
+  RawClient c(r.port);
+  ASSERT_TRUE(c.send("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 5000000\r\n\r\n" + std::string(100000, 'b')));
+  std::thread more([&] { c.send(std::string(400000, 'b')); });  // still sending while the answer goes out
+  const std::string out = c.read_all();
+  more.join();
+  EXPECT_NE(out.find("Connection: close"), std::string::npos) << out.substr(0, 300);
+  EXPECT_EQ(out.size() - out.find("\r\n\r\n") - 4, 200000u);
 }
 
 TEST(HttpServer, InstrumentedRoutesWork) {

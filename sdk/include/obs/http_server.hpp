@@ -86,9 +86,9 @@ class OBS_API Server : public httplib::Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Stops accepting at once and closes idle connections (one accepted in
-  // the last 0.5 s gets that long to send its request); requests already
-  // arriving or running may finish until `deadline` (their answers say
+  // Stops accepting at once and closes idle connections (one that has not
+  // sent a request yet gets 0.5 s to send one); requests already arriving,
+  // waiting or running may finish until `deadline` (their answers say
   // Connection: close). At the deadline every remaining connection is cut
   // (shut down: its handler's reads and writes fail at once). Returns by
   // the deadline plus at most 0.1 s: true when nothing is left (every

@@ -449,7 +449,7 @@ void stop_locked(Sdk::State& s, std::chrono::steady_clock::time_point deadline) 
   if (s.metrics) s.metrics->wait_stopped(deadline);
   if (s.admin && !s.admin->wait_stopped(deadline)) {
     internal::report_error("admin-shutdown",
-                           "admin server did not stop within the shutdown deadline; a client is still connected");
+                           "admin server did not stop within the shutdown deadline; a request handler is still busy");
     s.admin.release()->delete_when_stopped();  // its thread still uses it: it frees it when done
   }
   if (s.health_source) internal::remove_health_json_source(s.health_source);

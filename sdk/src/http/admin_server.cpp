@@ -293,8 +293,9 @@ void AdminServer::request_stop() {
   }
   if (!thread_.joinable() || stop_requested_) return;
   stop_requested_ = true;
-  wait_until_running(std::chrono::steady_clock::now() + std::chrono::seconds(1));
-  server_->stop();
+  // The listening socket closes in wait_stopped (obs::http::Server::shutdown
+  // closes it safely whatever the listening loop's state); until then,
+  // scrapes are still answered while the pipelines flush.
 }
 
 bool AdminServer::wait_stopped(std::chrono::steady_clock::time_point deadline) {

@@ -68,7 +68,8 @@ class AdminServer {
 
   // Binds and starts serving; on failure returns a message naming the address.
   std::string start();
-  // Stops accepting; returns at once.
+  // Marks the server as stopping (its health source removed); returns at
+  // once. wait_stopped stops it.
   void request_stop();
   // Lets requests in progress finish until the deadline, cuts the
   // connections still open then, and waits for the serving thread. False

@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -133,9 +134,9 @@ Readiness evaluate(Connection& c, const ServerLimits& limits) {
         }
       } else if (text::equals_ignoring_case(name, "transfer-encoding")) {
         transfer_encoding = true;
-        chunked = value.size() >= 7 && text::equals_ignoring_case(value.substr(value.size() - 7), "chunked");
+        chunked = text::equals_ignoring_case(value, "chunked");  // as cpp-httplib: anything else is read to the end
       } else if (text::equals_ignoring_case(name, "expect")) {
-        expect = true;
+        expect = text::equals_ignoring_case(value, "100-continue");  // the client waits for our 100
       }
     }
     line_start = line_end == end ? std::string_view::npos : line_end;
@@ -214,6 +215,73 @@ struct Settings {
   std::size_t payload_max = std::numeric_limits<std::size_t>::max();
 };
 
+// Follows a chunked body as cpp-httplib reads it: how many bytes of data
+// it carries (the limit is on those, not on the framing) and whether it
+// has ended (then the connection can carry another request).
+class ChunkCounter {
+ public:
+  void feed(std::string_view bytes) {
+    for (std::size_t i = 0; i < bytes.size() && state_ != State::done;) {
+      const char ch = bytes[i];
+      switch (state_) {
+        case State::size:
+          if (std::isxdigit(static_cast<unsigned char>(ch))) {
+            size_ = size_ * 16 + static_cast<std::uint64_t>(std::isdigit(static_cast<unsigned char>(ch))
+                                                                ? ch - '0'
+                                                                : (std::tolower(static_cast<unsigned char>(ch)) - 'a' + 10));
+            if (size_ > (std::uint64_t{1} << 48)) size_ = std::uint64_t{1} << 48;  // absurd: over any limit
+          } else {
+            state_ = State::size_line;  // extensions, then CRLF
+            continue;
+          }
+          ++i;
+          break;
+        case State::size_line:
+          if (ch == '\n') {
+            state_ = size_ == 0 ? State::trailer_line_start : State::data;
+            remaining_ = size_;
+            size_ = 0;
+          }
+          ++i;
+          break;
+        case State::data: {
+          const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, bytes.size() - i));
+          data_ += n;
+          remaining_ -= n;
+          i += n;
+          if (remaining_ == 0) state_ = State::data_end;
+          break;
+        }
+        case State::data_end:
+          if (ch == '\n') state_ = State::size;
+          ++i;
+          break;
+        case State::trailer_line_start:
+          state_ = ch == '\r' ? State::final_lf : ch == '\n' ? State::done : State::trailer_line;
+          ++i;
+          break;
+        case State::trailer_line:
+          if (ch == '\n') state_ = State::trailer_line_start;
+          ++i;
+          break;
+        case State::final_lf:
+          state_ = ch == '\n' ? State::done : State::trailer_line;
+          ++i;
+          break;
+        case State::done:
+          break;
+      }
+    }
+  }
+  std::uint64_t data() const { return data_; }
+  bool done() const { return state_ == State::done; }
+
+ private:
+  enum class State { size, size_line, data, data_end, trailer_line_start, trailer_line, final_lf, done };
+  State state_ = State::size;
+  std::uint64_t size_ = 0, remaining_ = 0, data_ = 0;
+};
+
 // One worker's view of a connection while cpp-httplib processes a request
 // on it: pending bytes first, then the socket, within the request's
 // deadline. It never hands cpp-httplib bytes past the request's end when
@@ -238,6 +306,10 @@ class ConnectionStream final : public httplib::Stream {
     if (c_.start == c_.buffer.size() && !fill()) return cut_ ? -1 : 0;
     const std::size_t n = std::min(size, c_.buffer.size() - c_.start);
     std::memcpy(ptr, c_.buffer.data() + c_.start, n);
+    if (c_.framing == Connection::Framing::chunked && consumed_ + n > c_.head_bytes) {
+      const std::size_t skip = consumed_ >= c_.head_bytes ? 0 : c_.head_bytes - consumed_;
+      chunks_.feed(std::string_view(ptr + skip, n - skip));
+    }
     c_.start += n;
     consumed_ += n;
     if (over_payload_limit()) return -1;
@@ -249,11 +321,12 @@ class ConnectionStream final : public httplib::Stream {
     const std::string_view data(ptr, size);
     if (!head_written_ && data.substr(0, 10) != "HTTP/1.1 1") {  // 100 Continue is not the answer's head
       head_written_ = true;
-      response_deadline_ = Clock::now() + std::max(settings_.write_timeout, deadline_ - c_.since);
       note_response_head(data);
-      // A shutdown began while the handler ran: the connection closes after
-      // this answer, so its head says so instead of offering keep-alive.
-      if (stopping_) {
+      // The connection closes after this answer (a shutdown began while the
+      // handler ran, or the request's body cannot be stepped over): the
+      // head says so instead of offering keep-alive.
+      if (stopping_ || !reusable()) {
+        closes_ = true;
         const std::string head = closing_head(data);
         if (!head.empty()) return send_all(head.data(), head.size()) < 0 ? -1 : static_cast<ssize_t>(size);
       }
@@ -287,18 +360,29 @@ class ConnectionStream final : public httplib::Stream {
   // body when that is already buffered. False when the connection cannot
   // be reused (the rest of the body is unread, or where it ends is unknown).
   bool finish_request() {
-    using Framing = Connection::Framing;
-    if (c_.framing == Framing::chunked || c_.framing == Framing::unknown) return false;
-    const std::size_t end = c_.head_bytes + (c_.framing == Framing::length ? c_.content_length : 0);
-    if (consumed_ >= end) return true;
-    const std::size_t rest = end - consumed_;
-    if (c_.buffer.size() - c_.start < rest) return false;
-    c_.start += rest;
+    if (!reusable()) return false;
+    const std::size_t end = request_end();
+    if (consumed_ < end) c_.start += end - consumed_;  // the unread rest of a body that has arrived
     return true;
   }
 
  private:
   static Clock::duration until(Clock::time_point t) { return std::max(Clock::duration::zero(), t - Clock::now()); }
+
+  // Where the request ends, for framings that say so.
+  std::size_t request_end() const {
+    return c_.head_bytes + (c_.framing == Connection::Framing::length ? c_.content_length : 0);
+  }
+
+  // Whether the next request can be found after this one: the body was
+  // read to its end, or what is left of it has already arrived.
+  bool reusable() const {
+    using Framing = Connection::Framing;
+    if (c_.framing == Framing::unknown) return false;
+    if (c_.framing == Framing::chunked) return chunks_.done();
+    const std::size_t end = request_end();
+    return consumed_ >= end || c_.buffer.size() - c_.start >= end - consumed_;
+  }
 
   // How many bytes cpp-httplib may read now, by the request's framing.
   std::size_t readable_now() const {
@@ -316,15 +400,20 @@ class ConnectionStream final : public httplib::Stream {
   // here, with room for the chunks' framing.
   bool over_payload_limit() {
     using Framing = Connection::Framing;
-    if (c_.framing != Framing::chunked && c_.framing != Framing::unknown) return false;
-    const std::size_t body = consumed_ > c_.head_bytes ? consumed_ - c_.head_bytes : 0;
     const std::size_t limit = settings_.payload_max;
-    if (limit == std::numeric_limits<std::size_t>::max() || body <= limit + limit / 8 + 4096) return false;
+    if (limit == std::numeric_limits<std::size_t>::max()) return false;
+    if (c_.framing == Framing::chunked) {
+      if (chunks_.data() <= limit) return false;
+    } else if (c_.framing == Framing::unknown) {
+      const std::size_t body = consumed_ > c_.head_bytes ? consumed_ - c_.head_bytes : 0;
+      if (body <= limit) return false;
+    } else {
+      return false;
+    }
     payload_too_large_ = true;
     if (!head_written_) {
       const std::string answer = canned_answer(413, "Payload Too Large", "payload too large\n");
       head_written_ = true;
-      response_deadline_ = Clock::now() + settings_.write_timeout;
       send_all(answer.data(), answer.size());
     }
     cut_ = true;
@@ -340,9 +429,7 @@ class ConnectionStream final : public httplib::Stream {
       } else if (n < 0 && errno == EINTR) {
         continue;
       } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-                 // A client reading slowly holds the worker for at most the
-                 // write timeout per silence, and the request deadline in all.
-                 wait_for(c_.fd, POLLOUT, std::min(settings_.write_timeout, until(response_deadline_)))) {
+                 wait_for(c_.fd, POLLOUT, settings_.write_timeout)) {
         continue;
       } else {
         cut_ = true;
@@ -399,7 +486,6 @@ class ConnectionStream final : public httplib::Stream {
 
   Connection& c_;
   Clock::time_point deadline_;
-  Clock::time_point response_deadline_{};
   const Settings& settings_;
   const std::atomic<bool>& stopping_;  // the server's
   std::size_t consumed_ = 0;  // handed to cpp-httplib, from the request's first byte
@@ -409,6 +495,7 @@ class ConnectionStream final : public httplib::Stream {
   bool cut_ = false;
   bool timed_out_ = false;
   bool payload_too_large_ = false;
+  ChunkCounter chunks_;
 };
 
 const CounterFamily& refused_family() {
@@ -533,6 +620,7 @@ struct Server::Engine {
         hard_stop = hard_stop_;
         settings = settings_;
       }
+      reader_settings_ = settings;
       for (auto& c : arrived) {
         const int fd = c->fd;
         epoll_event ev{};
@@ -546,7 +634,7 @@ struct Server::Engine {
         held.emplace(fd, std::move(c));
         // A connection handed back with a partial next request already read.
         Connection& back = *held[fd];
-        if (!back.pending().empty()) on_data(held, back);
+        if (!back.draining && !back.pending().empty()) on_data(held, back);
       }
       expire(held, stopping, hard_stop, settings);
       return_freed_memory();
@@ -661,6 +749,13 @@ struct Server::Engine {
       case Readiness::ready:
         break;
     }
+    if (c.framing == Connection::Framing::length && c.content_length > reader_settings_.payload_max) {
+      // cpp-httplib would read (and drop) the whole declared body before
+      // answering, holding a worker while a client that sends nothing waits.
+      count(payload_too_large_, "payload_too_large");
+      refuse(c, 413, "Payload Too Large", "payload too large\n");
+      return Fate::refused;
+    }
     const int fd = c.fd;
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
     auto node = held.extract(fd);
@@ -757,15 +852,29 @@ struct Server::Engine {
         busy_.insert(c->fd);
         settings = settings_;
       }
-      const bool keep = serve(*c, settings);
+      const Outcome outcome = serve(*c, settings);
+      if (outcome == Outcome::finish) {
+        // Closed after its answer: input the client may still be sending
+        // must not turn the close into a reset that destroys the answer, so
+        // the reader drains it a while (as for a refusal).
+        ::shutdown(c->fd, SHUT_WR);
+        std::string().swap(c->buffer);
+        c->start = 0;
+        c->draining = true;
+        c->since = Clock::now();
+      }
       {
         std::lock_guard lock(mu_);
         busy_.erase(c->fd);
-        if (keep && !stopping_ && !exiting_) {
+        if (outcome != Outcome::drop && !exiting_) {
+          if (c->draining) --open_;  // draining connections are not counted as open
           handed_.push_back(std::move(c));
           wake();
-          continue;
         }
+      }
+      if (!c) {
+        settled_.notify_all();
+        continue;
       }
       ::close(c->fd);
       release_one();
@@ -775,7 +884,9 @@ struct Server::Engine {
   // Answers the connection's requests while whole ones are pending, a few
   // at a time (then it goes back in line, behind other connections); true
   // when it should go back to the reader.
-  bool serve(Connection& c, const Settings& settings) {
+  enum class Outcome { keep, finish, drop };  // back to the reader; closed after a drain; closed now
+
+  Outcome serve(Connection& c, const Settings& settings) {
     const std::size_t max_requests = std::max<std::size_t>(settings.max_requests, 1);
     for (int turn = 0;; ++turn) {
       const bool last = stopping_ || c.served + 1 >= max_requests;
@@ -795,12 +906,13 @@ struct Server::Engine {
       const std::size_t freed = stream.received() + c.buffer.capacity();
       if (freed > kReadChunk) released_bytes_.fetch_add(freed, std::memory_order_relaxed);
       c.compact();
-      if (!ok || closed || last || !reusable || stream.cut() || stream.closes()) return false;
+      if (!ok || stream.cut()) return Outcome::drop;
+      if (closed || last || !reusable || stream.closes()) return Outcome::finish;
       c.arriving = !c.pending().empty();
       c.since = c.last_byte = Clock::now();
-      if (!c.arriving) return true;
+      if (!c.arriving) return Outcome::keep;
       if (turn + 1 < kRequestsPerTurn && evaluate(c, limits_) == Readiness::ready) continue;
-      return true;  // the reader waits for the rest, refuses it, or dispatches it again
+      return Outcome::keep;  // the reader waits for the rest, refuses it, or dispatches it again
     }
   }
 
@@ -852,10 +964,14 @@ struct Server::Engine {
   bool hard_stop_ = false;
   Settings settings_;                  // guarded by mu_; taken at the first connection
   bool settings_taken_ = false;
-  // Whether cpp-httplib's listening loop has ended (it may have closed the
-  // listening socket itself, leaving its number to be reused).
-  bool listen_ended_ = false;
+  // cpp-httplib's listening loop, guarded by mu_. Once it has run, only it
+  // closes the listening socket (it may already have, when accept failed
+  // for good, leaving the number to be reused): shutdown() only shuts the
+  // socket down and keeps it for the loop's end.
+  enum class Listening { not_yet, running, ended } listening_ = Listening::not_yet;
+  socket_t taken_listener_ = INVALID_SOCKET;
   Clock::time_point stop_seen_{};      // the reader's: when it first saw stopping_
+  Settings reader_settings_;           // the reader's copy of settings_
   bool exiting_ = false;
 
   std::atomic<std::size_t> released_bytes_{0};  // freed since the last trim, roughly
@@ -920,11 +1036,16 @@ bool Server::shutdown(std::chrono::steady_clock::time_point deadline) {
   // may belong to another file by now.
   {
     std::lock_guard lock(engine_->mu_);
-    if (!engine_->listen_ended_) {
+    using Listening = Engine::Listening;
+    if (engine_->listening_ != Listening::ended) {
       const socket_t listening = svr_sock_.exchange(INVALID_SOCKET);
       if (listening != INVALID_SOCKET) {
-        ::shutdown(listening, SHUT_RDWR);
-        ::close(listening);
+        ::shutdown(listening, SHUT_RDWR);  // the loop's accept() fails and it returns
+        if (engine_->listening_ == Listening::running) {
+          engine_->taken_listener_ = listening;  // closed when the loop has returned
+        } else {
+          ::close(listening);
+        }
       }
     }
   }
@@ -932,9 +1053,17 @@ bool Server::shutdown(std::chrono::steady_clock::time_point deadline) {
 }
 
 bool Server::listen_after_bind() {
+  {
+    std::lock_guard lock(engine_->mu_);
+    engine_->listening_ = Engine::Listening::running;
+  }
   const bool ok = httplib::Server::listen_after_bind();
   std::lock_guard lock(engine_->mu_);
-  engine_->listen_ended_ = true;
+  engine_->listening_ = Engine::Listening::ended;
+  if (engine_->taken_listener_ != INVALID_SOCKET) {
+    ::close(engine_->taken_listener_);
+    engine_->taken_listener_ = INVALID_SOCKET;
+  }
   return ok;
 }
 
