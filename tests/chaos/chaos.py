@@ -3,7 +3,9 @@ service's /health every 50 ms while an attack runs, and raw sockets."""
 import http.client
 import multiprocessing
 import os
+import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -152,3 +154,45 @@ class PeakRss:
     def stop(self):
         self._stop.set()
         self._thread.join()
+
+
+def wait_port_file(path, proc, what, limit_s=20):
+    """The port written to `path` once `proc` has started."""
+    end = time.monotonic() + limit_s
+    while not (os.path.exists(path) and open(path).read().strip()):
+        if proc.poll() is not None or time.monotonic() > end:
+            raise AssertionError(f"{what} did not start")
+        time.sleep(0.02)
+    return int(open(path).read().strip())
+
+
+def stop(proc):
+    """SIGTERM, then SIGKILL if it has not exited 20 s later."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def table(header, rows):
+    """`rows` under `header`, in aligned columns."""
+    cells = [header] + [tuple(str(c) for c in r) for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(widths[i]) for i, c in enumerate(r)) for r in cells)
+
+
+def conclude(text, failures, report):
+    """Prints `text` (and writes it to `report`, when given), then the
+    failures; the exit status."""
+    print(text)
+    if report:
+        with open(report, "w") as f:
+            f.write(text + "\n")
+    if failures:
+        print("FAILED:\n" + "\n".join(failures))
+        return 1
+    return 0

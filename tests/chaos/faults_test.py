@@ -226,19 +226,9 @@ def main():
 
     header = ("fault", "readiness of", "503 after s", "200 again after s", "requests meanwhile", "answered 5xx",
               "RSS MiB before->during", "result")
-    table = [header] + [tuple(str(c) for c in r) for r in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    text = "\n".join("  ".join(c.ljust(widths[i]) for i, c in enumerate(r)) for r in table)
+    text = chaos.table(header, rows)
     text += f"\n{len(load.answers)} job requests in all, the slowest answered in {worst:.2f} s."
-    print(text)
-    if ARGS.report:
-        with open(ARGS.report, "w") as f:
-            f.write(text + "\n")
-    if failures:
-        print("FAILED:\n" + "\n".join(failures))
-        return 1
-    return 0
-
+    return chaos.conclude(text, failures, ARGS.report)
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()

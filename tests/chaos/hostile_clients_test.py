@@ -13,7 +13,6 @@ attacks with big bodies run once unjudged first (see run_case).
 """
 import argparse
 import concurrent.futures
-import os
 import random
 import sys
 import time
@@ -183,18 +182,7 @@ def main():
             svc.close()
 
     header = ("case", "s", "probes", "worst /health ms", "RSS before KiB", "peak KiB", "after KiB", "result")
-    table = [header] + [tuple(str(c) for c in r) for r in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    text = "\n".join("  ".join(c.ljust(widths[i]) for i, c in enumerate(r)) for r in table)
-    print(text)
-    if ARGS.report:
-        with open(ARGS.report, "w") as f:
-            f.write(text + "\n")
-    if failures:
-        print("\n".join(["FAILED:"] + failures))
-        return 1
-    return 0
-
+    return chaos.conclude(chaos.table(header, rows), failures, ARGS.report)
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()

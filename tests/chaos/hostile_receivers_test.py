@@ -35,6 +35,8 @@ import tempfile
 import time
 import urllib.request
 
+import chaos
+
 ARGS = None
 RATE = 400
 CONNECTIONS = 4
@@ -46,15 +48,6 @@ PHASES = [("warm-up", 4, "healthy")] + [(s, 4, s) for s in HOSTILE] + [("recover
                                                                         ("stuck", 3, "blackhole")]
 
 
-def wait_file(path, proc, what):
-    end = time.monotonic() + 20
-    while not (os.path.exists(path) and open(path).read().strip()):
-        if proc.poll() is not None or time.monotonic() > end:
-            raise AssertionError(f"{what} did not start")
-        time.sleep(0.02)
-    return int(open(path).read().strip())
-
-
 class Run:
     def __init__(self, name, tmp):
         self.name, self.dir = name, os.path.join(tmp, name)
@@ -63,8 +56,8 @@ class Run:
         self.receiver = subprocess.Popen([ARGS.receiver, "--port-file", f("receiver.port"), "--control-port-file",
                                           f("control.port")], stdout=open(f("receiver.out"), "w"),
                                          stderr=subprocess.STDOUT)
-        self.control = wait_file(f("control.port"), self.receiver, f"{name} receiver")
-        data_port = wait_file(f("receiver.port"), self.receiver, f"{name} receiver")
+        self.control = chaos.wait_port_file(f("control.port"), self.receiver, f"{name} receiver")
+        data_port = chaos.wait_port_file(f("receiver.port"), self.receiver, f"{name} receiver")
         env = dict(os.environ, OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{data_port}",
                    OTEL_TRACES_EXPORTER="otlp", OTEL_LOGS_EXPORTER="otlp", OTEL_METRICS_EXPORTER="otlp,prometheus",
                    OTEL_METRIC_EXPORT_INTERVAL="1000", OTEL_EXPORTER_OTLP_TIMEOUT=str(EXPORT_TIMEOUT_MS),
@@ -72,8 +65,8 @@ class Run:
         self.service = subprocess.Popen([ARGS.service, "--obs", "--port-file", f("service.port"), "--admin-port-file",
                                          f("admin.port"), "--metrics-out", f("final.prom"), "--keep-alive-requests",
                                          "1000000000"], env=env, stderr=open(f("service.err"), "w"))
-        self.port = wait_file(f("service.port"), self.service, f"{name} service")
-        self.admin = wait_file(f("admin.port"), self.service, f"{name} service")
+        self.port = chaos.wait_port_file(f("service.port"), self.service, f"{name} service")
+        self.admin = chaos.wait_port_file(f("admin.port"), self.service, f"{name} service")
 
     def load(self, phases):
         f = lambda n: os.path.join(self.dir, n)  # noqa: E731
@@ -107,13 +100,7 @@ class Run:
 
     def close(self):
         for proc in (getattr(self, "loader", None), self.service, self.receiver):
-            if proc and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            chaos.stop(proc)
 
 
 def prom_sum(path, name, *filters):
@@ -136,7 +123,7 @@ def field(text, selector, key):
 
 def main():
     failures, lines = [], []
-    say = lambda s="": (print(s, flush=True), lines.append(s))  # noqa: E731
+    say = lines.append
     sizes = subprocess.run([ARGS.item_bytes], capture_output=True, text=True, check=True).stdout
     span_bytes = int(re.search(r"span_bytes=(\d+)", sizes).group(1))
     log_bytes = int(re.search(r"log_bytes=(\d+)", sizes).group(1))
@@ -237,14 +224,7 @@ def main():
                     err = open(os.path.join(run.dir, "service.err")).read()
                     sys.stderr.write(f"--- {run.name} service stderr (last 3000 bytes) ---\n{err[-3000:]}\n")
 
-    if ARGS.report:
-        with open(ARGS.report, "w") as f:
-            f.write("\n".join(lines) + "\n")
-    if failures:
-        print("FAILED:\n" + "\n".join(failures))
-        return 1
-    return 0
-
+    return chaos.conclude("\n".join(lines), failures, ARGS.report)
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()

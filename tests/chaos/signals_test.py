@@ -19,18 +19,11 @@ import tempfile
 import time
 import urllib.request
 
+import chaos
+
 ARGS = None
 RATE, CONNECTIONS, SECONDS = 400, 4, 5
 DEADLINE_S = 5
-
-
-def wait_file(path, proc, what):
-    end = time.monotonic() + 20
-    while not (os.path.exists(path) and open(path).read().strip()):
-        if proc.poll() is not None or time.monotonic() > end:
-            raise AssertionError(f"{what} did not start")
-        time.sleep(0.02)
-    return int(open(path).read().strip())
 
 
 def one(sig, tmp):
@@ -42,14 +35,14 @@ def one(sig, tmp):
         receiver = subprocess.Popen([ARGS.receiver, "--port-file", f("receiver.port"), "--control-port-file",
                                      f("control.port")], stdout=subprocess.DEVNULL, stderr=open(f("receiver.err"), "w"))
         procs.append(receiver)
-        control = wait_file(f("control.port"), receiver, "the receiver")
-        data = wait_file(f("receiver.port"), receiver, "the receiver")
+        control = chaos.wait_port_file(f("control.port"), receiver, "the receiver")
+        data = chaos.wait_port_file(f("receiver.port"), receiver, "the receiver")
         env = dict(os.environ, OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{data}", OTEL_TRACES_EXPORTER="otlp",
                    OTEL_LOGS_EXPORTER="otlp", OTEL_METRICS_EXPORTER="none")
         service = subprocess.Popen([ARGS.service, "--obs", "--port-file", f("service.port"), "--keep-alive-requests",
                                     "1000000000"], env=env, stderr=open(f("service.err"), "w"))
         procs.append(service)
-        port = wait_file(f("service.port"), service, "the service")
+        port = chaos.wait_port_file(f("service.port"), service, "the service")
         load = subprocess.Popen([ARGS.load, "--url", f"http://127.0.0.1:{port}", "--rate", str(RATE), "--connections",
                                  str(CONNECTIONS), "--phase", f"run:{SECONDS}:healthy", "--latency-log", f("latency.log")],
                                 stdout=open(f("load.out"), "w"), stderr=subprocess.STDOUT)
@@ -93,13 +86,7 @@ def one(sig, tmp):
         return row, [f"{sig.name}: {p}" for p in problems]
     finally:
         for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            chaos.stop(p)
 
 
 def main():
@@ -110,18 +97,8 @@ def main():
             rows.append(row)
             failures += problems
     header = ("signal", "exit s", "requests sent", "answered 200", "spans delivered", "logs delivered", "result")
-    table = [header] + [tuple(str(c) for c in r) for r in rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    text = "\n".join("  ".join(c.ljust(widths[i]) for i, c in enumerate(r)) for r in table)
-    print(f"{RATE} req/s on {CONNECTIONS} connections for {SECONDS} s; the signal at {SECONDS / 2:.1f} s.\n{text}")
-    if ARGS.report:
-        with open(ARGS.report, "w") as f:
-            f.write(text + "\n")
-    if failures:
-        print("FAILED:\n" + "\n".join(failures))
-        return 1
-    return 0
-
+    text = f"{RATE} req/s on {CONNECTIONS} connections for {SECONDS} s; the signal at {SECONDS / 2:.1f} s.\n"
+    return chaos.conclude(text + chaos.table(header, rows), failures, ARGS.report)
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
